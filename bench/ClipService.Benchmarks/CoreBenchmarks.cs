@@ -1,0 +1,90 @@
+using BenchmarkDotNet.Attributes;
+using ClipService.Core.Imaging;
+using ClipService.Core.Scoring;
+using ClipService.Core.Tokenization;
+using ClipService.Testing;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+
+namespace ClipService.Benchmarks;
+
+[MemoryDiagnoser]
+public class TokenizerBenchmarks
+{
+    private readonly ClipTokenizer _tokenizer = new(BpeVocabulary.OpenAiDefault());
+    private readonly string[] _labels =
+        [.. Enumerable.Range(0, 100).Select(i => $"a photo of a {ShapeImageGenerator.ColourNames[i % 8]} {ShapeImageGenerator.Shapes[i % 6]} number {i}.")];
+
+    /// <summary>100 prompts, steady state (the word cache warm, as in a running service).</summary>
+    [Benchmark]
+    public int Tokenize100Prompts()
+    {
+        var total = 0;
+        foreach (var label in _labels)
+            total += _tokenizer.Tokenize(label, 77).Length;
+        return total;
+    }
+
+    /// <summary>One long prompt of words never seen before (BPE merges done from scratch).</summary>
+    [Benchmark]
+    public int TokenizeUncachedSentence() =>
+        new ClipTokenizer(_tokenizer.Vocabulary).Tokenize("photograph of an extraordinarily unusual hippopotamus swimming beneath quixotic waterfalls", 77).Length;
+}
+
+[MemoryDiagnoser]
+public class PreprocessingBenchmarks
+{
+    private byte[] _jpeg = [];
+    private readonly ClipImagePreprocessor _preprocessor = new(PreprocessorSettings.OpenAi(224));
+    private readonly float[] _tensor = new float[3 * 224 * 224];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        using var image = ShapeImageGenerator.Render(new Random(3), "red", "star", 1920, 1080);
+        using var stream = new MemoryStream();
+        image.Save(stream, new JpegEncoder { Quality = 90 });
+        _jpeg = stream.ToArray();
+    }
+
+    /// <summary>Decode a 1920×1080 JPEG, resize to 224 (PIL bicubic), crop, normalise.</summary>
+    [Benchmark]
+    public float Preprocess1080pJpeg()
+    {
+        _preprocessor.Preprocess(_jpeg, _tensor);
+        return _tensor[0];
+    }
+}
+
+[MemoryDiagnoser]
+public class ScoringBenchmarks
+{
+    [Params(10, 1000)]
+    public int Labels { get; set; }
+
+    private float[] _image = [];
+    private float[] _labelEmbeddings = [];
+    private string[] _names = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(5);
+        _image = Unit(512, random);
+        _labelEmbeddings = [.. Enumerable.Range(0, Labels).SelectMany(_ => Unit(512, random))];
+        _names = [.. Enumerable.Range(0, Labels).Select(i => $"label {i}")];
+    }
+
+    /// <summary>Cosines, softmax and ranking for 512-d embeddings.</summary>
+    [Benchmark]
+    public float Rank() => ZeroShotScorer.Rank(_image, _labelEmbeddings, _names, 100f)[0].Score;
+
+    private static float[] Unit(int size, Random random)
+    {
+        var v = new float[size];
+        for (var i = 0; i < size; i++)
+            v[i] = (float)(random.NextDouble() - 0.5);
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return [.. v.Select(x => x / norm)];
+    }
+}

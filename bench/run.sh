@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Throughput benchmark: raw ONNX Runtime vs the service, in one run, on the same model.
+#   bench/run.sh                      # ViT-B/32-shaped model (random weights, real compute); generated on first use
+#   MODEL=models/clip-shapes bench/run.sh
+# Environment: DURATION (s per level, default 20), CONCURRENCY (default 1,8,32,64), BATCHES (default 1,8,32),
+# IMAGE_SIZE (default 640x480), PORT (default 5099), SERVICE_ARGS (extra --Clip:... settings).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODEL=${MODEL:-bench/models/vit-b-32}
+DURATION=${DURATION:-20}
+PORT=${PORT:-5099}
+
+if [ ! -f "$MODEL/onnx/vision_model.onnx" ]; then
+    echo "Generating $MODEL (needs Debian's python3-torch python3-onnx, see tools/README.md)"
+    /usr/bin/python3 tools/make_test_model.py --config vit-b-32 --out "$MODEL"
+fi
+
+dotnet build -c Release -v q -nologo src/ClipService
+dotnet build -c Release -v q -nologo bench/ClipService.LoadGenerator
+LOADGEN=bench/ClipService.LoadGenerator/bin/Release/net10.0/linux-x64/ClipService.LoadGenerator.dll
+SERVICE=src/ClipService/bin/Release/net10.0/linux-x64/ClipService.dll
+
+echo "## Raw ONNX Runtime ($MODEL)"
+dotnet "$LOADGEN" raw --model "$MODEL/onnx/vision_model.onnx" --batches "${BATCHES:-1,8,32}" --duration "$DURATION"
+
+echo
+echo "## Service ($MODEL)"
+MODELS_DIR=$(cd "$(dirname "$MODEL")" && pwd)
+dotnet "$SERVICE" --urls "http://127.0.0.1:$PORT" --Clip:ModelsPath="$MODELS_DIR" --Clip:DefaultModel="$(basename "$MODEL")" \
+    --Serilog:MinimumLevel:Default=Warning ${SERVICE_ARGS:-} > /tmp/clipservice-bench.log 2>&1 &
+SERVICE_PID=$!
+trap 'kill $SERVICE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 240); do
+    curl -fsS "http://127.0.0.1:$PORT/health/ready" > /dev/null 2>&1 && break
+    sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$PORT/health/ready" > /dev/null
+dotnet "$LOADGEN" http --url "http://127.0.0.1:$PORT" --concurrency "${CONCURRENCY:-1,8,32,64}" --duration "$DURATION" \
+    --image-size "${IMAGE_SIZE:-640x480}"

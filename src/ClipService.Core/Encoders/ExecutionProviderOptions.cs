@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ClipService.Core.Encoders;
+
+public enum ExecutionProvider
+{
+    Cpu,
+    Cuda,
+}
+
+/// <summary>Where ONNX Runtime runs the encoders, and with how many threads.</summary>
+public sealed class ExecutionProviderOptions
+{
+    public const int DefaultIntraOpThreads = 0;
+
+    /// <summary>Cpu, or Cuda (falls back to CPU with a warning when CUDA cannot be loaded, unless <see cref="RequireCuda"/>).</summary>
+    public ExecutionProvider Provider { get; set; } = ExecutionProvider.Cpu;
+
+    /// <summary>CUDA device ordinal.</summary>
+    [Range(0, 64)]
+    public int DeviceId { get; set; }
+
+    /// <summary>Fail instead of falling back to CPU when CUDA was asked for and cannot be loaded.</summary>
+    public bool RequireCuda { get; set; }
+
+    /// <summary>ONNX Runtime intra-op threads per session; 0 lets ONNX Runtime use one per core.</summary>
+    [Range(0, 256)]
+    public int IntraOpThreads { get; set; } = DefaultIntraOpThreads;
+
+    /// <summary>Let ONNX Runtime's intra-op threads spin between operators. Faster for a lone session; off leaves
+    /// the cores to other work (request handling, the other encoder) between runs.</summary>
+    public bool AllowSpinning { get; set; } = true;
+}

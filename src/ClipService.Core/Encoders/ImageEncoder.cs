@@ -1,0 +1,80 @@
+using System.Numerics.Tensors;
+using ClipService.Core.Models;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace ClipService.Core.Encoders;
+
+/// <summary>
+/// The image tower: preprocessed NCHW pixels (fp32, or fp16 when the graph declares it) → L2-normalised
+/// embeddings. The input wraps the caller's buffer without copying (fp32). Safe for concurrent use.
+/// </summary>
+public sealed class ImageEncoder : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string _inputName;
+    private readonly TensorElementType _inputType;
+    private readonly string _outputName;
+    private long _calls;
+
+    internal ImageEncoder(EncoderSession session, string file, (int Height, int Width) preprocessedSize)
+    {
+        _session = session.Session;
+        Provider = session.Provider;
+        var inputs = _session.InputMetadata;
+        if (inputs.Count != 1)
+            throw new ModelFolderException($"{file}: expected one pixel input, found {OnnxGraph.Describe(inputs)}.");
+        var (name, input) = inputs.First();
+        _inputName = name;
+        _inputType = input.ElementDataType;
+        if (!OnnxGraph.IsFloat(_inputType) || input.Dimensions.Length != 4 || input.Dimensions[1] is not (3 or -1))
+            throw new ModelFolderException($"{file}: input '{name}' is {_inputType}[{string.Join(",", input.Dimensions)}]; expected float [batch, 3, height, width].");
+
+        Height = input.Dimensions[2] > 0 ? input.Dimensions[2] : preprocessedSize.Height;
+        Width = input.Dimensions[3] > 0 ? input.Dimensions[3] : preprocessedSize.Width;
+        if ((Height, Width) != preprocessedSize)
+        {
+            throw new ModelFolderException(
+                $"{file} takes {Height}×{Width} images but the preprocessing produces {preprocessedSize.Height}×{preprocessedSize.Width} (check preprocessor_config.json crop_size).");
+        }
+
+        (_outputName, var output) = OnnxGraph.EmbeddingOutput(_session, "image_embeds", file);
+        EmbeddingSize = OnnxGraph.EmbeddingSize(output, file);
+    }
+
+    public string Provider { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public int EmbeddingSize { get; }
+    public int ImageTensorLength => 3 * Height * Width;
+
+    /// <summary>Encoder calls so far (each is one batched Run).</summary>
+    public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Encodes <paramref name="count"/> images laid out back to back in <paramref name="pixels"/>.</summary>
+    /// <param name="embeddings">Receives [count × <see cref="EmbeddingSize"/>], each row L2-normalised.</param>
+    public void Encode(Memory<float> pixels, int count, Span<float> embeddings)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pixels.Length, count * ImageTensorLength, nameof(pixels));
+        ArgumentOutOfRangeException.ThrowIfLessThan(embeddings.Length, count * EmbeddingSize, nameof(embeddings));
+        var shape = new long[] { count, 3, Height, Width };
+        var used = pixels[..(count * ImageTensorLength)];
+        using var input = _inputType == TensorElementType.Float16
+            ? OrtValue.CreateTensorValueFromMemory(ToHalf(used.Span), shape)
+            : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, used, shape);
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, [_inputName], [input], [_outputName]);
+        Interlocked.Increment(ref _calls);
+        OnnxGraph.ReadNormalised(outputs[0], count, EmbeddingSize, embeddings);
+    }
+
+    public void Dispose() => _session.Dispose();
+
+    private static Float16[] ToHalf(ReadOnlySpan<float> values)
+    {
+        var halves = new Half[values.Length];
+        TensorPrimitives.ConvertToHalf(values, halves);
+        return Array.ConvertAll(halves, h => new Float16(BitConverter.HalfToUInt16Bits(h)));
+    }
+}

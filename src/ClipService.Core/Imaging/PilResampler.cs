@@ -1,0 +1,152 @@
+namespace ClipService.Core.Imaging;
+
+/// <summary>The interpolation filters of PIL's <c>Image.resize</c> that CLIP preprocessors name.</summary>
+public enum ResampleFilter
+{
+    Bilinear = 2,
+    Bicubic = 3,
+}
+
+/// <summary>
+/// PIL's separable resampling of 8-bit RGB, reproduced bit for bit: antialiasing support scaled by the
+/// downscale factor, coefficients normalised then rounded to 22-bit fixed point, a horizontal pass into an
+/// 8-bit intermediate (rounded and clipped), then a vertical pass. Only the requested window of the resized
+/// image is computed, which gives the same pixels as resizing whole and cropping.
+/// </summary>
+internal static class PilResampler
+{
+    private const int PrecisionBits = 32 - 8 - 2;
+    private const int Half = 1 << (PrecisionBits - 1);
+
+    /// <param name="source">Packed RGB rows of the source image.</param>
+    /// <param name="window">The part of the <paramref name="outWidth"/> × <paramref name="outHeight"/> result to write.</param>
+    /// <param name="destination">Packed RGB rows of the window.</param>
+    public static void Resize(ReadOnlySpan<byte> source, int width, int height, int outWidth, int outHeight,
+        (int X, int Y, int Width, int Height) window, ResampleFilter filter, Span<byte> destination)
+    {
+        var horizontal = Coefficients.For(width, outWidth, window.X, window.Width, filter);
+        var vertical = Coefficients.For(height, outHeight, window.Y, window.Height, filter);
+
+        // Rows of the source the vertical pass reads.
+        var firstRow = vertical.Start[0];
+        var lastRow = vertical.Start[^1] + vertical.Count[^1];
+        var rows = lastRow - firstRow;
+        var intermediate = new byte[rows * window.Width * 3];
+        var rowStride = width * 3;
+        for (var y = 0; y < rows; y++)
+        {
+            var sourceRow = source.Slice((firstRow + y) * rowStride, rowStride);
+            var outRow = intermediate.AsSpan(y * window.Width * 3, window.Width * 3);
+            for (var x = 0; x < window.Width; x++)
+            {
+                var start = horizontal.Start[x];
+                var kernel = horizontal.Weights.AsSpan(x * horizontal.KernelSize, horizontal.Count[x]);
+                int r = Half, g = Half, b = Half;
+                var p = start * 3;
+                foreach (var k in kernel)
+                {
+                    r += sourceRow[p] * k;
+                    g += sourceRow[p + 1] * k;
+                    b += sourceRow[p + 2] * k;
+                    p += 3;
+                }
+
+                outRow[x * 3] = Clip8(r);
+                outRow[x * 3 + 1] = Clip8(g);
+                outRow[x * 3 + 2] = Clip8(b);
+            }
+        }
+
+        var windowStride = window.Width * 3;
+        for (var y = 0; y < window.Height; y++)
+        {
+            var start = vertical.Start[y] - firstRow;
+            var kernel = vertical.Weights.AsSpan(y * vertical.KernelSize, vertical.Count[y]);
+            var outRow = destination.Slice(y * windowStride, windowStride);
+            for (var i = 0; i < windowStride; i++)
+            {
+                var sum = Half;
+                var p = start * windowStride + i;
+                foreach (var k in kernel)
+                {
+                    sum += intermediate[p] * k;
+                    p += windowStride;
+                }
+
+                outRow[i] = Clip8(sum);
+            }
+        }
+    }
+
+    private static byte Clip8(int value) =>
+        value >= 1 << PrecisionBits << 8 ? (byte)255 : value <= 0 ? (byte)0 : (byte)(value >> PrecisionBits);
+
+    private sealed class Coefficients
+    {
+        public required int KernelSize { get; init; }
+        public required int[] Start { get; init; }
+        public required int[] Count { get; init; }
+        public required int[] Weights { get; init; }
+
+        public static Coefficients For(int inSize, int outSize, int first, int count, ResampleFilter filter)
+        {
+            var (support, function) = filter switch
+            {
+                ResampleFilter.Bicubic => (2.0, (Func<double, double>)Bicubic),
+                ResampleFilter.Bilinear => (1.0, Bilinear),
+                _ => throw new ArgumentOutOfRangeException(nameof(filter), filter, "Unsupported filter."),
+            };
+            var scale = (double)inSize / outSize;
+            var filterScale = Math.Max(scale, 1.0);
+            var inverseScale = 1.0 / filterScale;
+            support *= filterScale;
+            var kernelSize = (int)Math.Ceiling(support) * 2 + 1;
+            var starts = new int[count];
+            var counts = new int[count];
+            var weights = new int[count * kernelSize];
+            Span<double> k = stackalloc double[kernelSize];
+            for (var i = 0; i < count; i++)
+            {
+                var center = (first + i + 0.5) * scale;
+                var min = Math.Max((int)(center - support + 0.5), 0);
+                var n = Math.Min((int)(center + support + 0.5), inSize) - min;
+                var total = 0.0;
+                for (var x = 0; x < n; x++)
+                {
+                    k[x] = function((x + min - center + 0.5) * inverseScale);
+                    total += k[x];
+                }
+
+                for (var x = 0; x < n; x++)
+                {
+                    var normalised = total != 0.0 ? k[x] / total : k[x];
+                    weights[i * kernelSize + x] = normalised < 0
+                        ? (int)(-0.5 + normalised * (1 << PrecisionBits))
+                        : (int)(0.5 + normalised * (1 << PrecisionBits));
+                }
+
+                starts[i] = min;
+                counts[i] = n;
+            }
+
+            return new Coefficients { KernelSize = kernelSize, Start = starts, Count = counts, Weights = weights };
+        }
+
+        private static double Bicubic(double x)
+        {
+            const double a = -0.5;
+            x = Math.Abs(x);
+            if (x < 1.0)
+                return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+            if (x < 2.0)
+                return (((x - 5) * x + 8) * x - 4) * a;
+            return 0.0;
+        }
+
+        private static double Bilinear(double x)
+        {
+            x = Math.Abs(x);
+            return x < 1.0 ? 1.0 - x : 0.0;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using ClipService.Classification;
+using ClipService.Embeddings;
+using ClipService.Health;
+using ClipService.Inference;
+using ClipService.Models;
+using Microsoft.Extensions.Options;
+
+namespace ClipService.Hosting;
+
+/// <summary>The service's features: models, inference, endpoints.</summary>
+public static class ClipServiceRegistration
+{
+    public static WebApplicationBuilder AddClipFeatures(this WebApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<ClipOptions>(ClipOptions.SectionName);
+        builder.AddValidatedOptions<InferenceOptions>(InferenceOptions.SectionName);
+        builder.AddValidatedOptions<BatchingOptions>(BatchingOptions.SectionName);
+        builder.AddValidatedOptions<TextCacheOptions>(TextCacheOptions.SectionName);
+
+        // The catalog is read at start so a bad ModelsPath or an incomplete model folder stops the process at once.
+        builder.Services.AddSingleton(sp => ModelCatalog.Discover(sp.GetRequiredService<IOptions<ClipOptions>>().Value,
+            sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
+        builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddSingleton<InferenceGate>();
+        builder.Services.AddSingleton<TextEmbeddingCache>();
+        builder.Services.AddSingleton<ImageBatchers>();
+        builder.Services.AddSingleton<ClipInference>();
+        builder.Services.AddSingleton<IClipInference>(sp => sp.GetRequiredService<ClipInference>());
+        builder.Services.AddHostedService<ModelLoader>();
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue($"{ClipOptions.SectionName}:{nameof(ClipOptions.MaxRequestBytes)}", ClipOptions.DefaultMaxRequestBytes));
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form =>
+            form.MultipartBodyLengthLimit = builder.Configuration.GetValue($"{ClipOptions.SectionName}:{nameof(ClipOptions.MaxRequestBytes)}", ClipOptions.DefaultMaxRequestBytes));
+        return builder;
+    }
+
+    // Bound from its section, checked with its data annotations when the host starts.
+    private static void AddValidatedOptions<T>(this WebApplicationBuilder builder, string section) where T : class =>
+        builder.Services.AddOptionsWithValidateOnStart<T>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations();
+
+    public static WebApplication MapClipEndpoints(this WebApplication app)
+    {
+        app.MapClassification();
+        app.MapEmbeddings();
+        app.MapModels();
+        app.MapHealth();
+        return app;
+    }
+}

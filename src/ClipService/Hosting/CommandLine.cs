@@ -1,0 +1,51 @@
+using ClipService.ModelFetching;
+
+namespace ClipService.Hosting;
+
+/// <summary>The commands besides serving: --help and fetch-model.</summary>
+public static class CommandLine
+{
+    public const string Help = """
+        ClipService: CLIP zero-shot image classification over HTTP.
+
+        Usage:
+          ClipService [--urls URL] [--Clip:Setting=value ...]   serve (default http://localhost:8080)
+          ClipService fetch-model [REPOSITORY] [options]       download a real CLIP into models/ (see fetch-model --help)
+          ClipService --help
+
+        Common settings (also appsettings.json, or environment variables such as Clip__ModelsPath):
+          --Clip:ModelsPath=PATH                  folder of model folders (default: models)
+          --Clip:DefaultModel=NAME                model used when a request names none
+          --Clip:Precision=Default|Fp16|Quantized which encoder files to load
+          --Clip:ExecutionProvider:Provider=Cpu|Cuda   with :DeviceId=N and :RequireCuda=true|false
+          --Clip:ExecutionProvider:IntraOpThreads=N    ONNX Runtime threads per run (0: one per core)
+          --Clip:ExecutionProvider:AllowSpinning=true|false   ONNX Runtime threads spin between operators
+          --Clip:Inference:MaxQueuedRequests=N    waiting requests before 503 (default 256)
+          --Clip:Inference:RequestTimeoutSeconds=N     longest wait for an encoder (default 30)
+          --Clip:Batching:MaxBatchSize=N          images per encoder call (default 32)
+          --Clip:Batching:MaxBatchDelayMs=N       wait for a batch to fill (default 0: take what is queued)
+          --Clip:Batching:MaxQueuedImages=N       images waiting per model before 503 (default 256)
+          --Clip:TextCache:MaxMegabytes=N         text-embedding cache size (default 64)
+          --Clip:MaxRequestBytes=N                largest request body (default 20 MiB)
+          --Clip:EnableSwagger=true|false         Swagger UI at /swagger
+          --Logging:Json=true                     compact JSON logs (the container sets it)
+
+        Endpoints: POST /classify, POST /embed/image, POST /embed/text, GET /models,
+                   GET /health/live, GET /health/ready, Swagger UI at /swagger.
+        """;
+
+    /// <summary>Runs a command if <paramref name="args"/> names one.</summary>
+    /// <returns>The exit code, or null when the service should be started.</returns>
+    public static async Task<int?> TryRunCommandAsync(string[] args)
+    {
+        if (args is ["--help" or "-h" or "-?", ..])
+        {
+            await Console.Out.WriteLineAsync(Help);
+            return 0;
+        }
+
+        if (args is [FetchModelCommand.Name, .. var rest])
+            return await FetchModelCommand.RunAsync(rest, Console.Out, Console.Error, CancellationToken.None);
+        return null;
+    }
+}

@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ClipService.Inference;
+
+/// <summary>The "Clip:Batching" section: how image requests are gathered into encoder batches.</summary>
+public sealed class BatchingOptions
+{
+    public const string SectionName = "Clip:Batching";
+    public const int DefaultMaxBatchSize = 32;
+    public const int DefaultMaxBatchDelayMs = 0;
+    public const int DefaultMaxQueuedImages = 256;
+
+    /// <summary>Most images one encoder call takes.</summary>
+    [Range(1, 1024)]
+    public int MaxBatchSize { get; set; } = DefaultMaxBatchSize;
+
+    /// <summary>How long a batch that is not full waits for more images once the encoder is free. 0: run with
+    /// whatever is queued (batches still form under load, since requests queue while the encoder runs).</summary>
+    [Range(0, 1000)]
+    public int MaxBatchDelayMs { get; set; } = DefaultMaxBatchDelayMs;
+
+    /// <summary>Preprocessed images that may wait per model; beyond it requests get 503 at once.</summary>
+    [Range(1, 100_000)]
+    public int MaxQueuedImages { get; set; } = DefaultMaxQueuedImages;
+}

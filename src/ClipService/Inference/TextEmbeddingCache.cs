@@ -1,0 +1,157 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace ClipService.Inference;
+
+/// <summary>The "Clip:TextCache" section.</summary>
+public sealed class TextCacheOptions
+{
+    public const string SectionName = "Clip:TextCache";
+    public const int DefaultMaxMegabytes = 64;
+
+    /// <summary>Memory the cached embeddings (and their keys) may take; least recently used entries go first.</summary>
+    [Range(0, 65_536)]
+    public int MaxMegabytes { get; set; } = DefaultMaxMegabytes;
+}
+
+/// <summary>
+/// Text embeddings by model and exact prompt (and ensembles by model, template set and label), bounded in bytes with
+/// least-recently-used eviction. Single-flight: a key being computed is awaited by everyone who misses it, so
+/// concurrent requests for the same new label cost one encoder pass.
+/// </summary>
+public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
+{
+    private readonly long _maxBytes = (long)options.Value.MaxMegabytes * 1024 * 1024;
+    private readonly Dictionary<string, LinkedListNode<Entry>> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<Entry> _recency = new();
+    private readonly Dictionary<string, TaskCompletionSource<float[]>> _pending = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private long _bytes;
+    private long _hits;
+    private long _misses;
+
+    private sealed record Entry(string Key, float[] Value, long Bytes);
+
+    public long Hits => Interlocked.Read(ref _hits);
+    public long Misses => Interlocked.Read(ref _misses);
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+                return _entries.Count;
+        }
+    }
+
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+                return _bytes;
+        }
+    }
+
+    public static string PromptKey(string model, string prompt) => $"p\u001F{model}\u001F{prompt}";
+
+    public static string EnsembleKey(string model, IReadOnlyList<string> templates, string label) =>
+        $"e\u001F{model}\u001F{string.Join('\u001E', templates)}\u001F{label}";
+
+    /// <summary>
+    /// The values of <paramref name="keys"/>: cached ones at once, ones being computed by another caller awaited,
+    /// and the rest computed by one call of <paramref name="compute"/> with their indexes.
+    /// </summary>
+    public async Task<float[][]> GetOrComputeAsync(IReadOnlyList<string> keys,
+        Func<IReadOnlyList<int>, CancellationToken, Task<float[][]>> compute, CancellationToken cancellationToken)
+    {
+        var results = new float[]?[keys.Count];
+        var waits = new List<(int Index, Task<float[]> Task)>();
+        var owned = new List<(int Index, TaskCompletionSource<float[]> Source)>();
+        var ownedByKey = new Dictionary<string, TaskCompletionSource<float[]>>(StringComparer.Ordinal);
+        lock (_lock)
+        {
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (_entries.TryGetValue(keys[i], out var node))
+                {
+                    _recency.Remove(node);
+                    _recency.AddFirst(node);
+                    results[i] = node.Value.Value;
+                }
+                else if (_pending.TryGetValue(keys[i], out var inFlight))
+                {
+                    waits.Add((i, inFlight.Task));
+                }
+                else if (ownedByKey.TryGetValue(keys[i], out var mine))
+                {
+                    waits.Add((i, mine.Task));
+                }
+                else
+                {
+                    var source = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _pending[keys[i]] = source;
+                    ownedByKey[keys[i]] = source;
+                    owned.Add((i, source));
+                }
+            }
+        }
+
+        Interlocked.Add(ref _hits, keys.Count - owned.Count);
+        Interlocked.Add(ref _misses, owned.Count);
+        if (owned.Count > 0)
+        {
+            try
+            {
+                // The computation is shared: a caller that goes away must not cancel it for the others waiting.
+                var computed = await compute([.. owned.Select(o => o.Index)], CancellationToken.None);
+                lock (_lock)
+                {
+                    for (var k = 0; k < owned.Count; k++)
+                    {
+                        var key = keys[owned[k].Index];
+                        _pending.Remove(key);
+                        Store(key, computed[k]);
+                    }
+                }
+
+                for (var k = 0; k < owned.Count; k++)
+                {
+                    results[owned[k].Index] = computed[k];
+                    owned[k].Source.SetResult(computed[k]);
+                }
+            }
+            catch (Exception e)
+            {
+                lock (_lock)
+                {
+                    foreach (var (index, _) in owned)
+                        _pending.Remove(keys[index]);
+                }
+
+                foreach (var (_, source) in owned)
+                    source.TrySetException(e);
+                throw;
+            }
+        }
+
+        foreach (var (index, task) in waits)
+            results[index] = await task.WaitAsync(cancellationToken);
+        return results!;
+    }
+
+    private void Store(string key, float[] value)
+    {
+        var bytes = value.Length * sizeof(float) + key.Length * sizeof(char) + 96;
+        if (bytes > _maxBytes || _entries.ContainsKey(key))
+            return;
+        _entries[key] = _recency.AddFirst(new Entry(key, value, bytes));
+        _bytes += bytes;
+        while (_bytes > _maxBytes && _recency.Last is { } oldest)
+        {
+            _recency.RemoveLast();
+            _entries.Remove(oldest.Value.Key);
+            _bytes -= oldest.Value.Bytes;
+        }
+    }
+}

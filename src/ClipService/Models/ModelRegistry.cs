@@ -1,0 +1,42 @@
+using ClipService.Core.Models;
+using ClipService.Errors;
+
+namespace ClipService.Models;
+
+/// <summary>The loaded models, by name. Filled once at start-up by <see cref="ModelLoader"/>; read concurrently.</summary>
+public sealed class ModelRegistry(ModelCatalog catalog) : IDisposable
+{
+    private readonly Dictionary<string, ClipModel> _models = new(StringComparer.Ordinal);
+    private volatile bool _ready;
+
+    public ModelCatalog Catalog { get; } = catalog;
+    public string DefaultModel => Catalog.DefaultModel;
+
+    /// <summary>True once every model is loaded and warmed up.</summary>
+    public bool IsReady => _ready;
+
+    public IReadOnlyCollection<ClipModel> Models => _ready ? _models.Values : [];
+
+    /// <summary>The named model, or the default when <paramref name="name"/> is null or empty.</summary>
+    /// <exception cref="ModelNotFoundException">No model of that name.</exception>
+    /// <exception cref="ServiceUnavailableException">Models are still loading.</exception>
+    public ClipModel Get(string? name)
+    {
+        if (!_ready)
+            throw new ServiceUnavailableException("Models are still loading; retry shortly.", TimeSpan.FromSeconds(2));
+        name = string.IsNullOrWhiteSpace(name) ? DefaultModel : name;
+        return _models.TryGetValue(name, out var model) ? model : throw new ModelNotFoundException(name, _models.Keys);
+    }
+
+    internal void Add(ClipModel model) => _models[model.Name] = model;
+
+    internal void MarkReady() => _ready = true;
+
+    public void Dispose()
+    {
+        _ready = false;
+        foreach (var model in _models.Values)
+            model.Dispose();
+        _models.Clear();
+    }
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using ClipService.Core.Models;
+using ClipService.Errors;
+using ClipService.Inference;
+using ClipService.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using static ClipService.Tests.HttpAssertions;
+
+namespace ClipService.Tests;
+
+public sealed class LifecycleTests
+{
+    /// <summary>Delegates to the real inference but holds warm-up until the test lets it go.</summary>
+    private sealed class HeldWarmUp(ClipInference inner, TaskCompletionSource release) : IClipInference
+    {
+        public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
+            inner.EmbedImageAsync(model, encodedImage, cancellationToken);
+
+        public Task<float[]> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+            inner.EmbedTextsAsync(model, texts, cancellationToken);
+
+        public Task<float[]> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
+            inner.EmbedLabelsAsync(model, labels, templates, cancellationToken);
+
+        public async Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken)
+        {
+            await release.Task.WaitAsync(cancellationToken);
+            await inner.WarmUpAsync(model, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Ready_is_503_with_retry_after_until_models_are_warm_then_200()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var factory = new ClipServiceFactory(services: services =>
+        {
+            services.RemoveAll<IClipInference>();
+            services.AddSingleton<IClipInference>(sp => new HeldWarmUp(sp.GetRequiredService<ClipInference>(), release));
+        });
+        using var client = factory.CreateClient();
+
+        using (var live = await client.GetAsync("/health/live"))
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        using (var notReady = await client.GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            Assert.True(notReady.Headers.RetryAfter is not null);
+        }
+
+        using (var form = Form(TestImages.Shape("red", "circle"), ("labels", "red circle")))
+        {
+            var response = await client.PostAsync("/classify", form);
+            await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+            Assert.True(response.Headers.RetryAfter is not null);
+        }
+
+        release.SetResult();
+        using var ready = await factory.ReadyClientAsync();
+        using var after = await ready.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_full_queue_answers_503_with_retry_after_at_once()
+    {
+        var gate = new InferenceGate(Options.Create(new InferenceOptions { MaxConcurrentRuns = 1, MaxQueuedRequests = 0 }));
+        var held = await HeldGate.HoldAsync(gate);
+
+        var started = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<ServiceUnavailableException>(() => gate.RunAsync(() => 2, CancellationToken.None));
+        Assert.True(started.ElapsedMilliseconds < 1000);
+        Assert.True(e.RetryAfter > TimeSpan.Zero);
+
+        await held.DisposeAsync();
+        Assert.Equal(3, await gate.RunAsync(() => 3, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_request_that_waits_past_its_deadline_gets_503()
+    {
+        var gate = new InferenceGate(Options.Create(new InferenceOptions { MaxConcurrentRuns = 1, MaxQueuedRequests = 4, RequestTimeoutSeconds = 1 }));
+        await using var held = await HeldGate.HoldAsync(gate);
+        await Assert.ThrowsAsync<ServiceUnavailableException>(() => gate.RunAsync(() => 2, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_cancelled_waiter_leaves_the_queue_without_running()
+    {
+        var gate = new InferenceGate(Options.Create(new InferenceOptions { MaxConcurrentRuns = 1, MaxQueuedRequests = 4 }));
+        var held = await HeldGate.HoldAsync(gate);
+        using var cancel = new CancellationTokenSource();
+        var ran = false;
+        var waiter = gate.RunAsync(() => ran = true, cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter);
+        await held.DisposeAsync();
+        Assert.False(ran);
+        Assert.Equal(0, gate.InFlight);
+    }
+
+    [Fact]
+    public void A_models_path_without_models_is_refused_naming_it()
+    {
+        var empty = Directory.CreateTempSubdirectory("no-models-").FullName;
+        try
+        {
+            var e = Assert.Throws<ModelFolderException>(() => ModelCatalog.Discover(new ClipOptions { ModelsPath = empty }, empty));
+            Assert.Contains(empty, e.Message, StringComparison.Ordinal);
+            Assert.Contains("holds no model folders", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Fact]
+    public void A_relative_models_path_is_found_from_a_folder_below_it()
+    {
+        // As under `dotnet run --project src/ClipService`, whose working directory is the project folder.
+        var catalog = ModelCatalog.Discover(new ClipOptions { ModelsPath = "tests/assets/models", DefaultModel = "tiny-clip" },
+            Path.Combine(ClipServiceFactory.RepositoryRoot, "src", "ClipService"));
+        Assert.Equal(Path.Combine(ClipServiceFactory.RepositoryRoot, "tests", "assets", "models"), catalog.ModelsPath);
+        Assert.Equal(2, catalog.Folders.Count);
+    }
+
+    [Theory]
+    [InlineData("--Clip:ModelsPath=/definitely/not/here", "does not exist")]
+    [InlineData("--Clip:ExecutionProvider:Provider=Gpu", "Clip:ExecutionProvider:Provider")]
+    [InlineData("--Clip:MaxLabels=0", "MaxLabels")]
+    [InlineData("--Clip:DefaultModel=missing", "Clip:DefaultModel 'missing'")]
+    public async Task The_process_exits_with_one_clear_line_for_bad_configuration(string argument, string expected)
+    {
+        var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");
+        var start = new ProcessStartInfo("dotnet", [app, argument, "--urls=http://127.0.0.1:0"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = ClipServiceFactory.RepositoryRoot,
+        };
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("ClipService cannot start: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", await stdout, StringComparison.Ordinal);
+    }
+}
