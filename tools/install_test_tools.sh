@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the real components the test suite drives (run as root; idempotent, so a second
+# run on the same machine installs nothing). The tests skip, with a printed reason, whatever is still missing.
+set -euo pipefail
+
+want=()
+need() { command -v "$1" >/dev/null 2>&1 || want+=("$2"); }
+need haproxy haproxy
+need prometheus prometheus
+need chromium chromium
+need chromedriver chromium-driver
+need kubectl kubernetes-client
+need podman podman
+need runc runc
+need debootstrap debootstrap
+need node nodejs
+need npm npm
+
+if [ ${#want[@]} -gt 0 ]; then
+    echo "Installing: ${want[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fi
+
+# podman on these machines: runc with cgroupfs, no per-container ulimits or pid limits (see deploy/README.md).
+if [ ! -f /etc/containers/containers.conf ]; then
+    mkdir -p /etc/containers
+    printf '[containers]\ndefault_ulimits = []\npids_limit = 0\n' > /etc/containers/containers.conf
+fi
