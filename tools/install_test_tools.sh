@@ -9,7 +9,7 @@ need haproxy haproxy
 need prometheus prometheus
 need chromium chromium
 need chromedriver chromium-driver
-need kubectl kubernetes-client
+need kubectl kubernetes-client   # a machine may already have another kubectl (it owns /usr/bin/kubectl): kept
 need podman podman
 need runc runc
 need debootstrap debootstrap
@@ -20,7 +20,7 @@ if [ ${#want[@]} -gt 0 ]; then
     echo "Installing: ${want[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+    apt-get install -y -qq "${want[@]}" >/dev/null
 fi
 
 # podman on these machines: runc with cgroupfs, no per-container ulimits or pid limits (see deploy/README.md).
