@@ -1,4 +1,5 @@
 using ClipService.Classification;
+using ClipService.DemoPage;
 using ClipService.Embeddings;
 using ClipService.Health;
 using ClipService.Inference;
@@ -16,6 +17,7 @@ public static class ClipServiceRegistration
         builder.AddValidatedOptions<InferenceOptions>(InferenceOptions.SectionName);
         builder.AddValidatedOptions<BatchingOptions>(BatchingOptions.SectionName);
         builder.AddValidatedOptions<TextCacheOptions>(TextCacheOptions.SectionName);
+        builder.AddValidatedOptions<DemoPageOptions>(DemoPageOptions.SectionName);
 
         // The catalog is read at start so a bad ModelsPath or an incomplete model folder stops the process at once.
         builder.Services.AddSingleton(sp => ModelCatalog.Discover(sp.GetRequiredService<IOptions<ClipOptions>>().Value,
@@ -44,6 +46,7 @@ public static class ClipServiceRegistration
         app.MapEmbeddings();
         app.MapModels();
         app.MapHealth();
+        app.MapDemoPage();
         return app;
     }
 }

@@ -28,10 +28,12 @@ public static class CommandLine
           --Clip:TextCache:MaxMegabytes=N         text-embedding cache size (default 64)
           --Clip:MaxRequestBytes=N                largest request body (default 20 MiB)
           --Clip:EnableSwagger=true|false         Swagger UI at /swagger
+          --Clip:EnableDemoPage=true|false        the try-it page at /
           --Logging:Json=true                     compact JSON logs (the container sets it)
 
         Endpoints: POST /classify, POST /embed/image, POST /embed/text, GET /models,
-                   GET /health/live, GET /health/ready, Swagger UI at /swagger.
+                   GET /health/live, GET /health/ready, Swagger UI at /swagger,
+                   the try-it page at /.
         """;
 
     /// <summary>Runs a command if <paramref name="args"/> names one.</summary>
