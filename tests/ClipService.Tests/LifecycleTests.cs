@@ -133,6 +133,7 @@ public sealed class LifecycleTests
     [InlineData("--Clip:ExecutionProvider:Provider=Gpu", "Clip:ExecutionProvider:Provider")]
     [InlineData("--Clip:MaxLabels=0", "MaxLabels")]
     [InlineData("--Clip:DefaultModel=missing", "Clip:DefaultModel 'missing'")]
+    [InlineData("--Clip:EnableDemoPage=sometimes", "Clip:EnableDemoPage")]
     public async Task The_process_exits_with_one_clear_line_for_bad_configuration(string argument, string expected)
     {
         var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");

@@ -200,6 +200,8 @@ form.addEventListener('submit', async event => {
     }
     showRanking(await response.json(), performance.now() - started);
     showCurl(fields);
+    // On a phone the ranking is below the form: bring it up.
+    if ($('results').getBoundingClientRect().top > window.innerHeight * 0.6) $('results').scrollIntoView({ block: 'start' });
   } catch (error) {
     showError('form', `The request did not get an answer (${error.message}). Is the service running?`, { focus: true });
     $('status').textContent = 'No ranking.';
@@ -242,7 +244,7 @@ function showRanking(result, roundTripMs) {
   });
   $('ranking').replaceChildren(...items);
   const templates = result.templates.length === 1 ? `template “${result.templates[0]}”` : `${result.templates.length} templates`;
-  $('status').textContent = `${result.model} on ${result.provider}, ${templates}.`;
+  $('status').textContent = `${result.model} on ${result.provider} · ${templates}`;
   const t = result.timings;
   $('timings').textContent = `Service: image ${ms(t.image_ms)}, text ${ms(t.text_ms)}, total ${ms(t.total_ms)}. ` +
     `Round trip from this browser: ${ms(roundTripMs)}.`;
@@ -255,7 +257,7 @@ function showCurl(fields) {
   const quote = value => `'${value.replaceAll("'", "'\\''")}'`;
   const parts = ['curl'];
   if (apiKeyInput.value.trim()) parts.push('-H "Authorization: Bearer $CLIP_API_KEY"');
-  parts.push(`-F image=@${quote(image?.name || 'image.png')}`);
+  parts.push(`-F ${quote(`image=@${image?.name || 'image.png'}`)}`);
   for (const [name, value] of fields) parts.push(`-F ${quote(`${name}=${value}`)}`);
   parts.push(quote(endpoint('classify').href));
   $('curl').value = parts.join(' ');
