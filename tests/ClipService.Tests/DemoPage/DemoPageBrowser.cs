@@ -45,8 +45,8 @@ public sealed class DemoPageBrowser : IAsyncLifetime
         Factory.StartServer();
         var addresses = Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
         Origin = new Uri(addresses.Addresses.Single());
+        (await Factory.ReadyClientAsync()).Dispose();
         Api = new HttpClient { BaseAddress = PageUrl };
-        await WaitUntilReadyAsync();
 
         _profile = Directory.CreateTempSubdirectory("clipservice-chromium-").FullName;
         Files = Directory.CreateTempSubdirectory("clipservice-uploads-").FullName;
@@ -66,20 +66,6 @@ public sealed class DemoPageBrowser : IAsyncLifetime
             if (folder is not null && Directory.Exists(folder))
                 Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private async Task WaitUntilReadyAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            using var response = await Api.GetAsync("health/ready");
-            if (response.StatusCode == HttpStatusCode.OK)
-                return;
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("The service did not become ready within 60 s.");
     }
 
     /// <summary>Serves the whole app under a path base, the way it is seen behind a reverse proxy on a sub-path.</summary>

@@ -21,9 +21,7 @@ public sealed class DemoPageBrowserTests(DemoPageBrowser browser, ITestOutputHel
     {
         var redCircle = TestImages.Shape("red", "circle");
         OpenPage();
-        ChooseFile("red-circle.png", redCircle);
-        SetLabels(ShapeLabels);
-        Driver.FindElement(By.CssSelector("button[type=submit]")).Click();
+        SubmitShapeLabels("red-circle.png", redCircle);
 
         var results = Until(() => Driver.FindElements(By.CssSelector("#ranking .result")), r => r.Count > 0);
         var labels = results.Select(r => r.GetDomAttribute("data-label")).ToList();
@@ -58,9 +56,7 @@ public sealed class DemoPageBrowserTests(DemoPageBrowser browser, ITestOutputHel
         var text = "just some notes, not a picture\n"u8.ToArray();
         var expected = await ApiProblemAsync(text, "notes.txt", System.Net.HttpStatusCode.UnsupportedMediaType);
         OpenPage();
-        ChooseFile("notes.txt", text);
-        SetLabels(ShapeLabels);
-        Driver.FindElement(By.CssSelector("button[type=submit]")).Click();
+        SubmitShapeLabels("notes.txt", text);
 
         AssertErrorBeside("image", expected);
         AssertEveryRequestStayedOnTheServiceOrigin(expectedPath: "classify");
@@ -72,9 +68,7 @@ public sealed class DemoPageBrowserTests(DemoPageBrowser browser, ITestOutputHel
         var large = TestImages.Blank(1200, 1000);
         var expected = await ApiProblemAsync(large, "large.png", System.Net.HttpStatusCode.RequestEntityTooLarge);
         OpenPage();
-        ChooseFile("large.png", large);
-        SetLabels(ShapeLabels);
-        Driver.FindElement(By.CssSelector("button[type=submit]")).Click();
+        SubmitShapeLabels("large.png", large);
 
         AssertErrorBeside("image", expected);
         Assert.Contains("too large", Driver.FindElement(By.Id("image-error")).Text, StringComparison.Ordinal);
@@ -101,9 +95,7 @@ public sealed class DemoPageBrowserTests(DemoPageBrowser browser, ITestOutputHel
         key.SendKeys("test-key-123" + Keys.Tab);
         try
         {
-            ChooseFile("red-circle.png", TestImages.Shape("red", "circle"));
-            SetLabels(ShapeLabels);
-            Driver.FindElement(By.Id("submit")).Click();
+            SubmitShapeLabels("red-circle.png", TestImages.Shape("red", "circle"));
             Until(() => Driver.FindElements(By.CssSelector("#ranking .result")), r => r.Count > 0);
 
             var classify = Requests().Single(r => r.Url.EndsWith("/classify", StringComparison.Ordinal));
@@ -129,9 +121,7 @@ public sealed class DemoPageBrowserTests(DemoPageBrowser browser, ITestOutputHel
         Assert.Empty(unlabelled ?? ["the script returned nothing"]);
 
         Emulate(390, 844, phone: true);
-        ChooseFile("red-circle.png", TestImages.Shape("red", "circle"));
-        SetLabels(ShapeLabels);
-        Driver.FindElement(By.Id("submit")).Click();
+        SubmitShapeLabels("red-circle.png", TestImages.Shape("red", "circle"));
         Until(() => Driver.FindElements(By.CssSelector("#ranking .result")), r => r.Count > 0);
         var overflow = Convert.ToInt64(Driver.ExecuteScript(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth"), CultureInfo.InvariantCulture);
@@ -157,18 +147,21 @@ public sealed class DemoPageBrowserTests(DemoPageBrowser browser, ITestOutputHel
             ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = 1, ["mobile"] = phone,
         });
 
+    // Chooses the file, enters the three shape labels and presses the submit button.
+    private void SubmitShapeLabels(string fileName, byte[] content)
+    {
+        ChooseFile(fileName, content);
+        var labels = Driver.FindElement(By.Id("labels"));
+        labels.Clear();
+        labels.SendKeys(string.Join("\n", ShapeLabels));
+        Driver.FindElement(By.CssSelector("button[type=submit]")).Click();
+    }
+
     private void ChooseFile(string name, byte[] content)
     {
         var path = Path.Combine(browser.Files, name);
         File.WriteAllBytes(path, content);
         Driver.FindElement(By.Id("image")).SendKeys(path);
-    }
-
-    private void SetLabels(IEnumerable<string> labels)
-    {
-        var textarea = Driver.FindElement(By.Id("labels"));
-        textarea.Clear();
-        textarea.SendKeys(string.Join("\n", labels));
     }
 
     private T Until<T>(Func<T> read, Func<T, bool> done) =>
