@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using ClipService.Core.Models;
@@ -8,29 +9,47 @@ using Microsoft.AspNetCore.Http;
 
 namespace ClipService.Tests;
 
-/// <summary>fetch-model against a hub served on loopback from the committed tiny model folder.</summary>
+/// <summary>fetch-model against a hub served on loopback (plain http, hence --allow-insecure-endpoint) from the
+/// committed tiny model folder, which it serves for any repository and revision.</summary>
 public sealed class FetchModelTests : IAsyncLifetime
 {
     private const string Repository = "test-org/tiny-clip";
     private const string Revision = "0123456789abcdef0123456789abcdef01234567";
-    private readonly string _target = Directory.CreateTempSubdirectory("fetched-models-").FullName;
+
+    // The models folder sits inside a sandbox with a sentinel beside it, so a fetch that escapes the models folder
+    // is seen (and damages only the sandbox).
+    private readonly string _sandbox = Directory.CreateTempSubdirectory("fetch-sandbox-").FullName;
+    private readonly Dictionary<string, byte[]> _files = Directory
+        .EnumerateFiles(Path.Combine(ClipServiceFactory.TestModels, "tiny-clip"), "*", SearchOption.AllDirectories)
+        .ToDictionary(f => Path.GetRelativePath(Path.Combine(ClipServiceFactory.TestModels, "tiny-clip"), f).Replace('\\', '/'), File.ReadAllBytes);
     private WebApplication? _hub;
     private string _endpoint = "";
     private string? _tamperedPath;
+    private string? _endlessPath;
+    private int _hubRequests;
+
+    private string Models => Path.Combine(_sandbox, "models");
+    private string Sentinel => Path.Combine(_sandbox, "sentinel.txt");
 
     public async Task InitializeAsync()
     {
-        var source = Path.Combine(ClipServiceFactory.TestModels, "tiny-clip");
-        var files = Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories)
-            .ToDictionary(f => Path.GetRelativePath(source, f).Replace('\\', '/'), File.ReadAllBytes);
+        Directory.CreateDirectory(Models);
+        await File.WriteAllTextAsync(Sentinel, "beside the models folder");
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _hub = builder.Build();
-        _hub.MapGet($"/api/models/{Repository}/tree/{Revision}", () => files.Select(f => Entry(f.Key, f.Value)));
-        _hub.MapGet($"/{Repository}/resolve/{Revision}/{{**path}}", (string path) =>
+        _hub.Use((context, next) =>
         {
-            if (!files.TryGetValue(path, out var bytes))
+            Interlocked.Increment(ref _hubRequests);
+            return next(context);
+        });
+        _hub.MapGet("/api/models/{owner}/{name}/tree/{revision}", () => _files.Select(f => Entry(f.Key, f.Value)));
+        _hub.MapGet("/{owner}/{name}/resolve/{revision}/{**path}", (string path) =>
+        {
+            if (path == _endlessPath)
+                return Results.Stream(Endless, "application/octet-stream");
+            if (!_files.TryGetValue(path, out var bytes))
                 return Results.NotFound();
             if (path == _tamperedPath)
             {
@@ -48,7 +67,14 @@ public sealed class FetchModelTests : IAsyncLifetime
     {
         if (_hub is not null)
             await _hub.DisposeAsync();
-        Directory.Delete(_target, recursive: true);
+        Directory.Delete(_sandbox, recursive: true);
+    }
+
+    private static async Task Endless(Stream body)
+    {
+        var zeros = new byte[1 << 16];
+        while (true)
+            await body.WriteAsync(zeros);
     }
 
     // Large files are LFS objects (named by SHA-256); small ones git blobs (SHA-1 of "blob <size>\0" + content).
@@ -59,19 +85,33 @@ public sealed class FetchModelTests : IAsyncLifetime
             return new { type = "file", path, oid = "pointer", size = 134, lfs = new { oid = Convert.ToHexStringLower(SHA256.HashData(bytes)), size = bytes.Length } };
         }
 
-#pragma warning disable CA5350 // git's blob ids are SHA-1
-        var blob = SHA1.HashData([.. Encoding.ASCII.GetBytes($"blob {bytes.Length}\0"), .. bytes]);
-#pragma warning restore CA5350
-        return new { type = "file", path, oid = Convert.ToHexStringLower(blob), size = bytes.Length };
+        return new { type = "file", path, oid = GitBlobId(bytes), size = bytes.Length };
     }
 
-    private async Task<(int Exit, string Output, string Error)> Fetch(params string[] extra)
+    private static string GitBlobId(byte[] bytes)
+    {
+#pragma warning disable CA5350 // git's blob ids are SHA-1
+        return Convert.ToHexStringLower(SHA1.HashData([.. Encoding.ASCII.GetBytes($"blob {bytes.Length}\0"), .. bytes]));
+#pragma warning restore CA5350
+    }
+
+    private Task<(int Exit, string Output, string Error)> Fetch(params string[] extra) =>
+        Run([Repository, "--revision", Revision, "--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models, .. extra]);
+
+    private static async Task<(int Exit, string Output, string Error)> Run(string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var exit = await FetchModelCommand.RunAsync(
-            [Repository, "--revision", Revision, "--endpoint", _endpoint, "--models-path", _target, .. extra], output, error, CancellationToken.None);
+        var exit = await FetchModelCommand.RunAsync(args, output, error, CancellationToken.None);
         return (exit, output.ToString(), error.ToString());
+    }
+
+    private void AssertSandboxUntouched()
+    {
+        Assert.True(File.Exists(Sentinel), "the file beside the models folder was deleted");
+        Assert.Equal([Models, Sentinel], Directory.EnumerateFileSystemEntries(_sandbox).Order(StringComparer.Ordinal));
+        Assert.Empty(Directory.EnumerateDirectories(Models, ".fetch-*"));
+        Assert.Empty(Directory.EnumerateDirectories(Models, ".replaced-*"));
     }
 
     [Fact]
@@ -79,18 +119,16 @@ public sealed class FetchModelTests : IAsyncLifetime
     {
         var (exit, output, error) = await Fetch();
         Assert.True(exit == 0, error);
-        var folder = Path.Combine(_target, "tiny-clip");
+        var folder = Path.Combine(Models, "tiny-clip");
         Assert.Contains(folder, output, StringComparison.Ordinal);
         foreach (var file in new[] { "onnx/text_model.onnx", "onnx/vision_model.onnx", "config.json", "preprocessor_config.json", "vocab.json", "merges.txt" })
-        {
-            Assert.Equal(File.ReadAllBytes(Path.Combine(ClipServiceFactory.TestModels, "tiny-clip", file)), File.ReadAllBytes(Path.Combine(folder, file)));
-        }
+            Assert.Equal(_files[file], File.ReadAllBytes(Path.Combine(folder, file)));
 
         var lockFile = File.ReadAllText(Path.Combine(folder, "fetched.json"));
         Assert.Contains(Revision, lockFile, StringComparison.Ordinal);
         using var model = ClipModel.Load(folder);
         Assert.Equal(32, model.EmbeddingSize);
-        Assert.Empty(Directory.EnumerateDirectories(_target, ".fetch-*"));
+        AssertSandboxUntouched();
     }
 
     [Fact]
@@ -100,7 +138,8 @@ public sealed class FetchModelTests : IAsyncLifetime
         var (exit, _, error) = await Fetch();
         Assert.Equal(1, exit);
         Assert.Contains("onnx/vision_model.onnx: SHA-256", error, StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(_target));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Models));
+        AssertSandboxUntouched();
     }
 
     [Fact]
@@ -114,5 +153,185 @@ public sealed class FetchModelTests : IAsyncLifetime
         var (again, _, refused) = await Fetch();
         Assert.Equal(1, again);
         Assert.Contains("--force", refused, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("evil/..", "'..'")]
+    [InlineData("..", "'..'")]
+    [InlineData("evil/../tiny-clip", "NAMESPACE/NAME")]
+    [InlineData("/etc", "must start and end")]
+    [InlineData("org/name?x=1", "may hold only")]
+    [InlineData("org/na%2Fme", "may hold only")]
+    [InlineData("org/a--b", "'--'")]
+    [InlineData("org/.hidden", "must start and end")]
+    [InlineData("org/model.git", ".git")]
+    public async Task Repository_ids_that_are_not_hub_ids_are_refused_before_any_request_or_write(string repository, string expected)
+    {
+        await File.WriteAllTextAsync(Path.Combine(Models, "keep.txt"), "x");
+        var (exit, _, error) = await Run([repository, "--revision", Revision, "--endpoint", _endpoint, "--allow-insecure-endpoint",
+            "--models-path", Models, "--force"]);
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Equal(0, _hubRequests);
+        Assert.True(File.Exists(Path.Combine(Models, "keep.txt")));
+        AssertSandboxUntouched();
+    }
+
+    [Theory]
+    [InlineData("../x")]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("a/b")]
+    [InlineData("/tmp/x")]
+    [InlineData("x\r\ny")]
+    public async Task Folder_names_with_path_syntax_are_refused(string name)
+    {
+        var (exit, _, error) = await Fetch("--name", name, "--force");
+        Assert.Equal(2, exit);
+        Assert.Contains("--name", error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.TrimEnd());
+        Assert.Equal(0, _hubRequests);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Models));
+        AssertSandboxUntouched();
+    }
+
+    [Fact]
+    public async Task A_name_longer_than_the_hub_allows_is_refused()
+    {
+        var (exit, _, error) = await Fetch("--name", new string('a', HubNames.MaxNameLength + 1));
+        Assert.Equal(2, exit);
+        Assert.Contains("longer than 96", error, StringComparison.Ordinal);
+        Assert.Equal(0, (await Fetch("--name", new string('a', HubNames.MaxNameLength))).Exit);
+    }
+
+    [Fact]
+    public async Task Force_replaces_only_the_models_own_folder()
+    {
+        var own = Path.Combine(Models, "tiny-clip");
+        Directory.CreateDirectory(own);
+        await File.WriteAllTextAsync(Path.Combine(own, "stale.txt"), "old");
+        var other = Path.Combine(Models, "other-model");
+        Directory.CreateDirectory(other);
+        await File.WriteAllTextAsync(Path.Combine(other, "keep.txt"), "x");
+
+        var (exit, _, error) = await Fetch("--force");
+        Assert.True(exit == 0, error);
+        Assert.False(File.Exists(Path.Combine(own, "stale.txt")));
+        Assert.True(File.Exists(Path.Combine(own, "onnx", "vision_model.onnx")));
+        Assert.True(File.Exists(Path.Combine(other, "keep.txt")));
+        AssertSandboxUntouched();
+    }
+
+    [Fact]
+    public async Task Force_does_not_replace_a_symbolic_link_or_what_it_points_at()
+    {
+        var elsewhere = Directory.CreateTempSubdirectory("fetch-elsewhere-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(elsewhere, "precious.txt"), "x");
+            Directory.CreateSymbolicLink(Path.Combine(Models, "tiny-clip"), elsewhere);
+            var (exit, _, error) = await Fetch("--force");
+            Assert.Equal(1, exit);
+            Assert.Contains("symbolic link", error, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(elsewhere, "precious.txt")));
+        }
+        finally
+        {
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("main")]
+    [InlineData("v1.0")]
+    [InlineData("0123456789abcdef0123456789abcdef0123456")]
+    [InlineData("0123456789abcdef0123456789abcdef0123456g")]
+    [InlineData("../../api/models")]
+    public async Task Revisions_must_be_commit_ids(string revision)
+    {
+        var (exit, _, error) = await Run([Repository, "--revision", revision, "--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.Equal(2, exit);
+        Assert.Contains("not a commit id", error, StringComparison.Ordinal);
+        Assert.Equal(0, _hubRequests);
+    }
+
+    [Fact]
+    public async Task A_plain_http_endpoint_needs_allow_insecure_endpoint()
+    {
+        var (exit, _, error) = await Run([Repository, "--revision", Revision, "--endpoint", _endpoint, "--models-path", Models]);
+        Assert.Equal(2, exit);
+        Assert.Contains("--allow-insecure-endpoint", error, StringComparison.Ordinal);
+        Assert.Equal(0, _hubRequests);
+
+        var (ftp, _, ftpError) = await Run([Repository, "--revision", Revision, "--endpoint", "ftp://127.0.0.1/", "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.Equal(2, ftp);
+        Assert.Contains("not an http(s) URL", ftpError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_file_larger_than_the_cap_is_refused_before_downloading()
+    {
+        // tiny-clip's text encoder is 6.5 MB, its vision encoder 0.5 MB.
+        var (exit, _, error) = await Fetch("--max-file-bytes", "1000000");
+        Assert.Equal(1, exit);
+        Assert.Contains("onnx/text_model.onnx: the revision's tree says 6,510,994 bytes, over the limit of 1,000,000", error, StringComparison.Ordinal);
+        Assert.Equal(1, _hubRequests); // the tree listing only
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Models));
+    }
+
+    [Fact]
+    public async Task A_hub_that_sends_more_than_the_tree_says_is_cut_off_and_nothing_is_left_behind()
+    {
+        _endlessPath = "onnx/vision_model.onnx";
+        var started = Stopwatch.StartNew();
+        var (exit, _, error) = await Fetch();
+        Assert.Equal(1, exit);
+        Assert.Contains("onnx/vision_model.onnx: the hub sent more than the 508,152 bytes expected", error, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"took {started.Elapsed}");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Models));
+        AssertSandboxUntouched();
+    }
+
+    [Fact]
+    public async Task The_default_model_is_checked_against_the_hashes_pinned_in_the_code_before_any_download()
+    {
+        // The loopback hub serves tiny-clip's files as Xenova/clip-vit-base-patch32 at the pinned commit: its tree
+        // vouches for them, the pins in the code do not.
+        var (exit, _, error) = await Run(["--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.Equal(1, exit);
+        Assert.Contains("the code pins Sha256 3f6571f5bad13a97c469c1622e1cfc4d9aef78b79fdbfcff804ca357bfada8cc", error, StringComparison.Ordinal);
+        Assert.Equal(1, _hubRequests);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Models));
+    }
+
+    [Fact]
+    public async Task Pinned_digests_that_match_the_tree_are_accepted_and_one_that_differs_is_refused()
+    {
+        var pins = _files.ToDictionary(f => f.Key, f => f.Key.EndsWith(".onnx", StringComparison.Ordinal)
+            ? new PinnedFile(PinAlgorithm.Sha256, Convert.ToHexStringLower(SHA256.HashData(f.Value)), f.Value.Length)
+            : new PinnedFile(PinAlgorithm.GitBlobSha1, GitBlobId(f.Value), f.Value.Length));
+        using var http = new HttpClient();
+        var fetcher = new ModelFetcher(http, new Uri(_endpoint + "/"), TextWriter.Null);
+        var folder = await fetcher.FetchAsync(new FetchRequest(Repository, Revision, Models) { Pinned = pins }, CancellationToken.None);
+        Assert.True(File.Exists(Path.Combine(folder, "onnx", "text_model.onnx")));
+
+        pins["merges.txt"] = pins["merges.txt"] with { Digest = new string('0', 40) };
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() =>
+            fetcher.FetchAsync(new FetchRequest(Repository, Revision, Models, Force: true) { Pinned = pins }, CancellationToken.None));
+        Assert.Contains("merges.txt", e.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder, "onnx", "text_model.onnx")), "the refused fetch must keep the existing folder");
+    }
+
+    [Theory]
+    [InlineData("merges.txt")]
+    [InlineData("tokenizer.json")]
+    public void The_default_models_pins_agree_with_the_identical_files_in_this_repository(string file)
+    {
+        // clip-shapes ships OpenAI's tokenizer files byte for byte as Xenova/clip-vit-base-patch32 publishes them.
+        var bytes = File.ReadAllBytes(Path.Combine(ClipServiceFactory.RepositoryRoot, "models", "clip-shapes", file));
+        var pin = PinnedModels.For(FetchRequest.XenovaClipB32, FetchRequest.XenovaClipB32Revision)![file];
+        Assert.Equal(PinAlgorithm.GitBlobSha1, pin.Algorithm);
+        Assert.Equal(pin.Size, bytes.Length);
+        Assert.Equal(pin.Digest, GitBlobId(bytes));
     }
 }

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -14,16 +13,30 @@ public sealed record FetchRequest(string Repository, string Revision, string Mod
 
     /// <summary>The commit of Xenova/clip-vit-base-patch32 the project pins (files verified against its tree).</summary>
     public const string XenovaClipB32Revision = "d15189d7028b43f1d3e65039190477f6af591c2a";
+
+    /// <summary>ONNX Runtime reads a graph of at most 2 GiB from one file (protobuf's limit).</summary>
+    public const long DefaultMaxFileBytes = 2L << 30;
+
+    /// <summary>Tokenizer and config files are parsed in memory; real ones are a few MB.</summary>
+    public const long MaxMetadataFileBytes = 64L << 20;
+
+    /// <summary>Largest file accepted: a larger size in the tree is refused before downloading, a longer body cut off.</summary>
+    public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
+
+    /// <summary>Digests the code expects (<see cref="PinnedModels"/>); null: trust the hub's tree listing.</summary>
+    public IReadOnlyDictionary<string, PinnedFile>? Pinned { get; init; }
 }
 
 /// <summary>
 /// Downloads a CLIP model folder from a Hugging Face–compatible hub at a pinned revision and verifies every file
-/// against the hashes the hub publishes for that revision's tree: SHA-256 for LFS files (the ONNX graphs), the
-/// git blob SHA-1 for small files. The folder appears only when every file checked out; a lock file
-/// (fetched.json) records the revision and each file's SHA-256.
+/// against the hashes the hub publishes for that revision's tree (SHA-256 for LFS files such as the ONNX graphs,
+/// the git blob SHA-1 for small files) and, where the code pins the revision, against the pinned digests too. The
+/// folder appears only when every file checked out; a lock file (fetched.json) records the revision and each
+/// file's SHA-256. Nothing is written outside the models folder's own sub-folder for the model.
 /// </summary>
 public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
 {
+    private const long MaxTreeListingBytes = 16L << 20;
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private static readonly string[] MetadataFiles =
@@ -40,6 +53,8 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
 
     public async Task<string> FetchAsync(FetchRequest request, CancellationToken cancellationToken)
     {
+        HubNames.ValidateRepository(request.Repository);
+        var revision = HubNames.ValidateRevision(request.Revision);
         var suffix = request.Precision switch
         {
             "fp32" => "",
@@ -48,19 +63,25 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
             _ => throw new ArgumentException($"precision must be fp32, fp16 or quantized; got '{request.Precision}'."),
         };
         var name = request.Name ?? request.Repository.Split('/')[^1];
-        var target = Path.Combine(request.ModelsPath, name);
+        HubNames.ValidateFolderName(name);
+        var modelsPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.ModelsPath));
+        var target = ModelFolderIn(modelsPath, name);
         if (Directory.Exists(target) && !request.Force)
             throw new InvalidOperationException($"{target} already exists; pass --force to replace it.");
+        if (new DirectoryInfo(target).LinkTarget is not null)
+            throw new InvalidOperationException($"{target} is a symbolic link; remove it yourself rather than have fetch-model replace what it points at.");
 
-        var tree = await TreeAsync(request, cancellationToken);
+        var tree = await TreeAsync(request.Repository, revision, cancellationToken);
         string[] encoders = [$"onnx/text_model{suffix}.onnx", $"onnx/vision_model{suffix}.onnx"];
         var missing = encoders.Where(e => !tree.ContainsKey(e)).ToList();
         if (missing.Count > 0)
-            throw new InvalidOperationException($"{request.Repository}@{request.Revision} has no {string.Join(" or ", missing)}.");
+            throw new InvalidOperationException($"{request.Repository}@{revision} has no {string.Join(" or ", missing)}.");
         var wanted = encoders.Concat(MetadataFiles.Where(tree.ContainsKey)).ToList();
+        foreach (var path in wanted)
+            CheckBeforeDownload(request, tree[path]);
 
-        Directory.CreateDirectory(request.ModelsPath);
-        var staging = Path.Combine(request.ModelsPath, $".fetch-{name}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(modelsPath);
+        var staging = Path.Combine(modelsPath, $".fetch-{name}-{Guid.NewGuid():N}");
         var locked = new SortedDictionary<string, string>(StringComparer.Ordinal);
         try
         {
@@ -69,22 +90,21 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
                 var entry = tree[path];
                 var destination = Path.Combine(staging, path);
                 Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-                log.WriteLine($"  {path} ({entry.Lfs?.Size ?? entry.Size:N0} bytes)");
-                locked[path] = await DownloadVerifiedAsync(request, entry, destination, cancellationToken);
+                await log.WriteLineAsync($"  {path} ({ExpectedSize(entry):N0} bytes)");
+                locked[path] = await DownloadVerifiedAsync(request.Repository, revision, entry, destination, cancellationToken);
             }
 
             var lockFile = new
             {
                 repository = request.Repository,
-                revision = request.Revision,
+                revision,
                 endpoint = endpoint.ToString(),
+                pinned_in_code = request.Pinned is not null,
                 sha256 = locked,
             };
             await File.WriteAllTextAsync(Path.Combine(staging, "fetched.json"),
                 JsonSerializer.Serialize(lockFile, IndentedJson), cancellationToken);
-            if (Directory.Exists(target))
-                Directory.Delete(target, recursive: true);
-            Directory.Move(staging, target);
+            ReplaceFolder(staging, target);
             return target;
         }
         finally
@@ -94,61 +114,133 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
         }
     }
 
-    private async Task<Dictionary<string, TreeEntry>> TreeAsync(FetchRequest request, CancellationToken cancellationToken)
+    // The model's folder is a direct child of the models folder, whatever the name says (it was validated too).
+    private static string ModelFolderIn(string modelsPath, string name)
     {
-        var uri = new Uri(endpoint, $"api/models/{request.Repository}/tree/{Uri.EscapeDataString(request.Revision)}?recursive=true");
-        var entries = await http.GetFromJsonAsync<List<TreeEntry>>(uri, cancellationToken)
+        var target = Path.GetFullPath(Path.Combine(modelsPath, name));
+        return string.Equals(Path.GetDirectoryName(target), modelsPath, StringComparison.Ordinal)
+            ? target
+            : throw new ArgumentException($"'{name}' does not name a folder directly inside {modelsPath}.");
+    }
+
+    // The old folder is moved aside, not deleted, until the new one is in place: a failure leaves the old model.
+    private static void ReplaceFolder(string staging, string target)
+    {
+        if (!Directory.Exists(target))
+        {
+            Directory.Move(staging, target);
+            return;
+        }
+
+        var aside = Path.Combine(Path.GetDirectoryName(target)!, $".replaced-{Path.GetFileName(target)}-{Guid.NewGuid():N}");
+        Directory.Move(target, aside);
+        try
+        {
+            Directory.Move(staging, target);
+        }
+        catch
+        {
+            Directory.Move(aside, target);
+            throw;
+        }
+
+        Directory.Delete(aside, recursive: true);
+    }
+
+    private static long ExpectedSize(TreeEntry entry) => entry.Lfs?.Size ?? entry.Size;
+
+    private static long CapFor(FetchRequest request, string path) =>
+        path.EndsWith(".onnx", StringComparison.Ordinal) ? request.MaxFileBytes : Math.Min(request.MaxFileBytes, FetchRequest.MaxMetadataFileBytes);
+
+    private static void CheckBeforeDownload(FetchRequest request, TreeEntry entry)
+    {
+        var size = ExpectedSize(entry);
+        var cap = CapFor(request, entry.Path);
+        if (size < 0 || size > cap)
+            throw new InvalidDataException($"{entry.Path}: the revision's tree says {size:N0} bytes, over the limit of {cap:N0} bytes per file.");
+        if (request.Pinned is not { } pinned)
+            return;
+        if (!pinned.TryGetValue(entry.Path, out var pin))
+            throw new InvalidDataException($"{entry.Path}: the code pins this revision but not this file.");
+        var (algorithm, digest) = entry.Lfs is { } lfs ? (PinAlgorithm.Sha256, lfs.Oid) : (PinAlgorithm.GitBlobSha1, entry.Oid);
+        if (pin.Algorithm != algorithm || pin.Size != size || !string.Equals(pin.Digest, digest, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"{entry.Path}: the hub's tree lists {algorithm} {digest} ({size:N0} bytes), the code pins {pin.Algorithm} {pin.Digest} ({pin.Size:N0} bytes) for this revision.");
+    }
+
+    private async Task<Dictionary<string, TreeEntry>> TreeAsync(string repository, string revision, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(endpoint, $"api/models/{HubNames.EscapePath(repository)}/tree/{revision}?recursive=true");
+        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        await CopyCappedAsync(body, buffer, MaxTreeListingBytes, [], cancellationToken);
+        var entries = JsonSerializer.Deserialize<List<TreeEntry>>(buffer.ToArray())
             ?? throw new InvalidOperationException($"{uri} returned no file list.");
-        return entries.Where(e => e.Type == "file").ToDictionary(e => e.Path, StringComparer.Ordinal);
+        var files = new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
+        foreach (var entry in entries.Where(e => e.Type == "file"))
+            files.TryAdd(entry.Path, entry);
+        return files;
     }
 
     /// <returns>The file's SHA-256 (hex).</returns>
-    private async Task<string> DownloadVerifiedAsync(FetchRequest request, TreeEntry entry, string destination, CancellationToken cancellationToken)
+    private async Task<string> DownloadVerifiedAsync(string repository, string revision, TreeEntry entry, string destination, CancellationToken cancellationToken)
     {
-        var uri = new Uri(endpoint, $"{request.Repository}/resolve/{Uri.EscapeDataString(request.Revision)}/{entry.Path}");
+        var expectedSize = ExpectedSize(entry);
+        var uri = new Uri(endpoint, $"{HubNames.EscapePath(repository)}/resolve/{revision}/{HubNames.EscapePath(entry.Path)}");
         using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         response.EnsureSuccessStatusCode();
+        if (response.Content.Headers.ContentLength > expectedSize)
+            throw new InvalidDataException($"{entry.Path}: the hub announces {response.Content.Headers.ContentLength:N0} bytes, the revision's tree says {expectedSize:N0}.");
+
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // A git blob's id is SHA-1 over "blob <size>\0" followed by the content.
+#pragma warning disable CA5350 // SHA-1 is what git names blobs with; SHA-256 of every file is also recorded.
+        using var gitSha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+#pragma warning restore CA5350
+        gitSha1.AppendData(Encoding.ASCII.GetBytes($"blob {expectedSize}\0"));
+        long size;
         await using (var source = await response.Content.ReadAsStreamAsync(cancellationToken))
         await using (var file = File.Create(destination))
-            await source.CopyToAsync(file, cancellationToken);
+            size = await CopyCappedAsync(source, file, expectedSize, [sha256, gitSha1], cancellationToken, entry.Path);
 
-        var size = new FileInfo(destination).Length;
-        var expectedSize = entry.Lfs?.Size ?? entry.Size;
         if (size != expectedSize)
             throw new InvalidDataException($"{entry.Path}: received {size:N0} bytes, the revision's tree says {expectedSize:N0}.");
 
-        var sha256 = Convert.ToHexStringLower(await HashFileAsync(SHA256.Create(), destination, null, cancellationToken));
+        var sha256Hex = Convert.ToHexStringLower(sha256.GetHashAndReset());
         if (entry.Lfs is { } lfs)
         {
-            if (!string.Equals(sha256, lfs.Oid, StringComparison.OrdinalIgnoreCase))
-                throw new InvalidDataException($"{entry.Path}: SHA-256 {sha256} does not match the revision's {lfs.Oid}.");
+            if (!string.Equals(sha256Hex, lfs.Oid, StringComparison.OrdinalIgnoreCase))
+                throw new InvalidDataException($"{entry.Path}: SHA-256 {sha256Hex} does not match the revision's {lfs.Oid}.");
         }
         else
         {
-            // A git blob's id is SHA-1 over "blob <size>\0" followed by the content.
-#pragma warning disable CA5350 // SHA-1 is what git names blobs with; SHA-256 of every file is also recorded.
-            var gitSha1 = Convert.ToHexStringLower(await HashFileAsync(SHA1.Create(), destination, Encoding.ASCII.GetBytes($"blob {size}\0"), cancellationToken));
-#pragma warning restore CA5350
-            if (!string.Equals(gitSha1, entry.Oid, StringComparison.OrdinalIgnoreCase))
-                throw new InvalidDataException($"{entry.Path}: git blob id {gitSha1} does not match the revision's {entry.Oid}.");
+            var blobId = Convert.ToHexStringLower(gitSha1.GetHashAndReset());
+            if (!string.Equals(blobId, entry.Oid, StringComparison.OrdinalIgnoreCase))
+                throw new InvalidDataException($"{entry.Path}: git blob id {blobId} does not match the revision's {entry.Oid}.");
         }
 
-        return sha256;
+        return sha256Hex;
     }
 
-    private static async Task<byte[]> HashFileAsync(HashAlgorithm algorithm, string path, byte[]? prefix, CancellationToken cancellationToken)
+    /// <summary>Copies at most <paramref name="limit"/> bytes, hashing as it goes; one byte more aborts the copy.</summary>
+    /// <returns>The bytes copied.</returns>
+    private static async Task<long> CopyCappedAsync(Stream source, Stream destination, long limit, IncrementalHash[] hashes,
+        CancellationToken cancellationToken, string? what = null)
     {
-        using (algorithm)
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
         {
-            if (prefix is not null)
-                algorithm.TransformBlock(prefix, 0, prefix.Length, null, 0);
-            await using var file = File.OpenRead(path);
-            var buffer = new byte[1 << 16];
-            int read;
-            while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
-                algorithm.TransformBlock(buffer, 0, read, null, 0);
-            algorithm.TransformFinalBlock([], 0, 0);
-            return algorithm.Hash!;
+            total += read;
+            if (total > limit)
+                throw new InvalidDataException($"{what ?? "the tree listing"}: the hub sent more than the {limit:N0} bytes expected; stopped.");
+            foreach (var hash in hashes)
+                hash.AppendData(buffer, 0, read);
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
+
+        return total;
     }
 }
