@@ -3,15 +3,17 @@ using ClipService.Hosting;
 if (await CommandLine.TryRunCommandAsync(args) is { } exitCode)
     return exitCode;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddClipFeatures();
-
-var app = builder.Build();
-app.UseServiceDefaults();
-app.MapClipEndpoints();
-
-return await app.RunUntilStartupFailureAsync();
+return await StartupFailure.RunAsync(args,
+    builder =>
+    {
+        builder.AddServiceDefaults();
+        builder.AddClipFeatures();
+    },
+    app =>
+    {
+        app.UseServiceDefaults();
+        app.MapClipEndpoints();
+    });
 
 /// <summary>Entry point, public so WebApplicationFactory can host it in tests.</summary>
 public partial class Program;

@@ -3,6 +3,7 @@ using ClipService.DemoPage;
 using ClipService.Embeddings;
 using ClipService.Health;
 using ClipService.Inference;
+using ClipService.Limits;
 using ClipService.Models;
 using Microsoft.Extensions.Options;
 
@@ -29,8 +30,7 @@ public static class ClipServiceRegistration
         builder.Services.AddSingleton<ClipInference>();
         builder.Services.AddSingleton<IClipInference>(sp => sp.GetRequiredService<ClipInference>());
         builder.Services.AddHostedService<ModelLoader>();
-        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
-            kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue($"{ClipOptions.SectionName}:{nameof(ClipOptions.MaxRequestBytes)}", ClipOptions.DefaultMaxRequestBytes));
+        builder.AddConnectionLimits();
         builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form =>
             form.MultipartBodyLengthLimit = builder.Configuration.GetValue($"{ClipOptions.SectionName}:{nameof(ClipOptions.MaxRequestBytes)}", ClipOptions.DefaultMaxRequestBytes));
         return builder;

@@ -1,3 +1,4 @@
+using System.Reflection;
 using ClipService.Core.Encoders;
 using ClipService.Core.Models;
 using Microsoft.Extensions.Options;
@@ -7,30 +8,69 @@ namespace ClipService.Hosting;
 public static class StartupFailure
 {
     /// <summary>
-    /// Runs the app; configuration that cannot work (bad options, no models, a broken model folder, CUDA required
-    /// but missing) ends the process with exit code 1 and one line saying why, not a stack trace.
+    /// Builds and runs the app. Anything that stops it from starting (invalid settings or listen addresses, a port
+    /// in use, no models, a model folder that does not load, CUDA required but missing) ends the process with exit
+    /// code 1 and one line on stderr saying why, not a stack trace: whether it is thrown while the app is built
+    /// (Kestrel reads its options then) or while it starts. Models are loaded while the host starts, before the
+    /// server listens, so such a failure happens before anything answers.
     /// </summary>
-    public static async Task<int> RunUntilStartupFailureAsync(this WebApplication app)
+    public static async Task<int> RunAsync(string[] args, Action<WebApplicationBuilder> configure, Action<WebApplication> pipeline)
     {
+        WebApplication app;
         try
         {
-            await app.RunAsync();
+            var builder = WebApplication.CreateBuilder(args);
+            configure(builder);
+            app = builder.Build();
+            pipeline(app);
+            ListenUrls.Validate(app.Configuration);
+        }
+        catch (Exception e) when (e is not HostAbortedException) // how WebApplicationFactory takes over the host in tests
+        {
+            return await ReportAsync(e);
+        }
+
+        try
+        {
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                return Environment.ExitCode; // stopped (Ctrl+C, SIGTERM) while starting
+            }
+            catch (Exception e)
+            {
+                return await ReportAsync(e);
+            }
+
+            await app.WaitForShutdownAsync();
             return Environment.ExitCode;
         }
-        catch (Exception e) when (Describe(e) is { } reason)
+        finally
         {
-            await Console.Error.WriteLineAsync($"ClipService cannot start: {reason}");
-            return 1;
+            await app.DisposeAsync();
         }
     }
 
-    private static string? Describe(Exception e) => e switch
+    private static async Task<int> ReportAsync(Exception e)
+    {
+        await Console.Error.WriteLineAsync($"ClipService cannot start: {OneLine(Describe(e))}");
+        return 1;
+    }
+
+    private static string Describe(Exception e) => e switch
     {
         OptionsValidationException v => string.Join("; ", v.Failures),
-        ModelFolderException or ExecutionProviderException => e.Message,
-        InvalidOperationException { InnerException: { } inner } when Describe(inner) is { } reason => reason,
-        InvalidOperationException i when i.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => i.Message,
         AggregateException { InnerExceptions: [var only] } => Describe(only),
-        _ => null,
+        AggregateException many => string.Join("; ", many.InnerExceptions.Select(Describe)),
+        TargetInvocationException { InnerException: { } inner } => Describe(inner),
+        // Dependency injection wraps what a factory threw; the settings binder's own message is the clearer one.
+        InvalidOperationException { InnerException: OptionsValidationException or ModelFolderException or ExecutionProviderException } i => Describe(i.InnerException!),
+        _ => e.Message,
     };
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

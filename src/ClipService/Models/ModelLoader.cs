@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ClipService.Core.Encoders;
 using ClipService.Core.Models;
 using ClipService.Inference;
 using Microsoft.Extensions.Options;
@@ -6,38 +7,66 @@ using Microsoft.Extensions.Options;
 namespace ClipService.Models;
 
 /// <summary>
-/// Loads every model folder after the server has started (so /health/live answers at once), warms each one
-/// up, then flips readiness. A model that fails to load stops the process with exit code 1.
+/// Loads every model folder while the host starts, before the server listens, so a corrupt graph or tokenizer
+/// stops the process before anything answers; then, with the server up (so /health/live answers), warms each
+/// model up and flips readiness. A failure either way stops the process with exit code 1.
 /// </summary>
 public sealed partial class ModelLoader(
     ModelRegistry registry,
     IOptions<ClipOptions> options,
     IClipInference inference,
     IHostApplicationLifetime lifetime,
-    ILogger<ModelLoader> logger) : BackgroundService
+    ILogger<ModelLoader> logger) : BackgroundService, IHostedLifecycleService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly List<(ClipModel Model, double LoadMs)> _loaded = [];
+
+    /// <summary>Runs before any hosted service starts, the web server included; an exception here fails the start.</summary>
+    /// <exception cref="ModelFolderException">A model folder could not be loaded; the message names it and why.</exception>
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
-        // Let the host finish starting (and answer /health/live) before the slow part.
-        await Task.Yield();
+        // Synchronous on purpose: nothing else runs yet, and the server must not listen before this has finished.
         var settings = options.Value;
-        try
+        foreach (var folder in registry.Catalog.Folders)
         {
-            foreach (var folder in registry.Catalog.Folders)
+            cancellationToken.ThrowIfCancellationRequested();
+            var started = Stopwatch.GetTimestamp();
+            ClipModel model;
+            try
             {
-                stoppingToken.ThrowIfCancellationRequested();
-                var started = Stopwatch.GetTimestamp();
-                var model = ClipModel.Load(folder, new ClipModelLoadOptions
+                model = ClipModel.Load(folder, new ClipModelLoadOptions
                 {
                     Precision = settings.Precision,
                     ExecutionProvider = settings.ExecutionProvider,
                     ImageDecoding = settings.ImageDecoding,
                     LogitScale = settings.LogitScale,
                 }, logger);
-                registry.Add(model);
+            }
+            catch (Exception e) when (e is not (ModelFolderException or ExecutionProviderException or OperationCanceledException))
+            {
+                // ONNX Runtime, JSON and tokenizer errors do not say which folder they came from.
+                throw new ModelFolderException($"Model folder '{folder}' could not be loaded: {e.Message}", e);
+            }
+
+            registry.Add(model);
+            _loaded.Add((model, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Let the host finish starting (and answer /health/live) before the slow part.
+        await Task.Yield();
+        try
+        {
+            foreach (var (model, loadMs) in _loaded)
+            {
+                stoppingToken.ThrowIfCancellationRequested();
+                var started = Stopwatch.GetTimestamp();
                 await inference.WarmUpAsync(model, stoppingToken);
-                var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                LogModelLoaded(logger, model.Name, model.Provider, model.EmbeddingSize, model.Image.Height, model.ContextLength, elapsedMs);
+                var warmUpMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                LogModelLoaded(logger, model.Name, model.Provider, model.EmbeddingSize, model.Image.Height, model.ContextLength, loadMs, warmUpMs);
             }
 
             registry.MarkReady();
@@ -48,19 +77,30 @@ public sealed partial class ModelLoader(
         }
         catch (Exception e)
         {
-            LogLoadFailed(logger, e, e.Message);
+            // One line, as for the failures found before the server started; the trace only at Debug.
+            LogWarmUpFailed(logger, e.Message);
+            LogWarmUpFailure(logger, e);
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
     }
 
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
-        Message = "Loaded model {Model} on {Provider}: {EmbeddingSize}-d embeddings, {ImageSize}px images, {ContextLength} tokens ({ElapsedMs:F0} ms with warm-up)")]
-    private static partial void LogModelLoaded(ILogger logger, string model, string provider, int embeddingSize, int imageSize, int contextLength, double elapsedMs);
+        Message = "Loaded model {Model} on {Provider}: {EmbeddingSize}-d embeddings, {ImageSize}px images, {ContextLength} tokens ({LoadMs:F0} ms to load, {WarmUpMs:F0} ms to warm up)")]
+    private static partial void LogModelLoaded(ILogger logger, string model, string provider, int embeddingSize, int imageSize, int contextLength, double loadMs, double warmUpMs);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Ready: {Count} model(s), default {DefaultModel}")]
     private static partial void LogReady(ILogger logger, int count, string defaultModel);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Critical, Message = "Loading models failed, stopping: {Reason}")]
-    private static partial void LogLoadFailed(ILogger logger, Exception exception, string reason);
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Critical, Message = "Warming up the models failed, stopping: {Reason}")]
+    private static partial void LogWarmUpFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "Warm-up failure detail")]
+    private static partial void LogWarmUpFailure(ILogger logger, Exception exception);
 }

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ClipService.Tests;
+
+/// <summary>
+/// The real process, started with settings or model folders that cannot work: it must exit with code 1 and one
+/// line on stderr naming the cause, print no stack trace, and never have answered HTTP.
+/// </summary>
+public sealed class StartupFailureTests : IDisposable
+{
+    private readonly string _models = Directory.CreateTempSubdirectory("startup-models-").FullName;
+
+    public void Dispose() => Directory.Delete(_models, recursive: true);
+
+    private sealed record Outcome(int ExitCode, string[] ErrorLines, string Output, bool AnsweredHttp);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Runs the service until it exits, asking /health/live on <paramref name="port"/> all the while.</summary>
+    private static async Task<Outcome> RunServiceAsync(int port, params string[] arguments)
+    {
+        var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");
+        var start = new ProcessStartInfo("dotnet", [app, $"--urls=http://127.0.0.1:{port}", .. arguments])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = ClipServiceFactory.RepositoryRoot,
+        };
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        var answered = false;
+        try
+        {
+            while (!process.HasExited)
+            {
+                try
+                {
+                    using var live = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health/live"), timeout.Token);
+                    answered = true;
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException) when (!timeout.IsCancellationRequested)
+                {
+                }
+
+                await Task.Delay(20, timeout.Token);
+            }
+
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+
+        return new Outcome(process.ExitCode, (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries), await stdout, answered);
+    }
+
+    private static void AssertOneLineFailure(Outcome outcome, string expected)
+    {
+        Assert.Equal(1, outcome.ExitCode);
+        var line = Assert.Single(outcome.ErrorLines);
+        Assert.StartsWith("ClipService cannot start: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening on", outcome.Output, StringComparison.Ordinal);
+        Assert.False(outcome.AnsweredHttp, "/health/live answered before the process gave up");
+    }
+
+    private string CopyOfTinyModel()
+    {
+        var source = Path.Combine(ClipServiceFactory.TestModels, "tiny-clip");
+        var copy = Path.Combine(_models, "tiny-clip");
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(copy, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+
+        return copy;
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_named()
+    {
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
+        var outcome = await RunServiceAsync(port, $"--Clip:ModelsPath={Path.Combine(ClipServiceFactory.TestModels, "tiny-clip")}");
+        Assert.Equal(1, outcome.ExitCode);
+        var line = Assert.Single(outcome.ErrorLines);
+        Assert.Contains($"127.0.0.1:{port}: address already in use", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--Clip:MaxRequestBytes=-5", "MaxRequestBytes must be between")]
+    [InlineData("--Clip:MaxRequestBytes=abc", "'abc' at 'Clip:MaxRequestBytes'")]
+    [InlineData("--Clip:Connections:MaxConcurrentConnections=0", "MaxConcurrentConnections must be between")]
+    [InlineData("--Clip:Connections:MinRequestBodyBytesPerSecond=-1", "MinRequestBodyBytesPerSecond must be between")]
+    [InlineData("--urls=http://999.1.1.1:notaport", "'999.1.1.1' is not an IPv4 address")]
+    [InlineData("--urls=http://127.0.0.1:notaport", "the port 'notaport' is not a number")]
+    [InlineData("--urls=http://127.0.0.1:70000", "the port '70000' is not a number")]
+    [InlineData("--urls=ftp://127.0.0.1:21", "the scheme 'ftp' is neither http nor https")]
+    [InlineData("--urls=http://[::1:8080", "no closing ']'")]
+    public async Task Invalid_settings_and_listen_addresses_stop_the_start(string argument, string expected)
+    {
+        var outcome = await RunServiceAsync(FreePort(), $"--Clip:ModelsPath={Path.Combine(ClipServiceFactory.TestModels, "tiny-clip")}", argument);
+        AssertOneLineFailure(outcome, expected);
+    }
+
+    [Fact]
+    public async Task A_corrupt_onnx_graph_stops_the_start_before_health_answers()
+    {
+        var folder = CopyOfTinyModel();
+        var graph = Path.Combine(folder, "onnx", "vision_model.onnx");
+        File.WriteAllBytes(graph, File.ReadAllBytes(graph)[..4096]);
+        var outcome = await RunServiceAsync(FreePort(), $"--Clip:ModelsPath={_models}");
+        AssertOneLineFailure(outcome, $"Model folder '{folder}' could not be loaded");
+        Assert.Contains("vision_model.onnx", outcome.ErrorLines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_invalid_tokenizer_stops_the_start_naming_the_folder()
+    {
+        var folder = CopyOfTinyModel();
+        File.WriteAllText(Path.Combine(folder, "vocab.json"), "{ \"not\": \"a vocabulary\"");
+        var outcome = await RunServiceAsync(FreePort(), $"--Clip:ModelsPath={_models}");
+        AssertOneLineFailure(outcome, folder);
+    }
+}
