@@ -71,7 +71,7 @@ public static class ConnectionLimits
         {
             await next(context);
             if (context.Features.Get<IHttpRequestTimeoutFeature>() is not { } deadline || !deadline.RequestTimeoutToken.IsCancellationRequested
-                || context.Response.HasStarted)
+                || context.Response.StatusCode != StatusCodes.Status499ClientClosedRequest || context.Response.HasStarted)
             {
                 return;
             }

@@ -24,8 +24,8 @@ public sealed class ConnectionLimitsOptions
     [Range(1, 1 << 30)]
     public int MinRequestBodyBytesPerSecond { get; set; } = DefaultMinRequestBodyBytesPerSecond;
 
-    /// <summary>How long a body may start slowly before the rate is enforced.</summary>
-    [Range(1, 300)]
+    /// <summary>How long a body may start slowly before the rate is enforced (Kestrel needs more than 1 s).</summary>
+    [Range(2, 300)]
     public int MinRequestBodyGraceSeconds { get; set; } = DefaultMinRequestBodyGraceSeconds;
 
     /// <summary>The part of a request's deadline left for queueing, decoding, encoding and the response once the
