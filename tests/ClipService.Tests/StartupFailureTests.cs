@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -16,57 +15,32 @@ public sealed class StartupFailureTests : IDisposable
 
     private sealed record Outcome(int ExitCode, string[] ErrorLines, string Output, bool AnsweredHttp);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>Runs the service until it exits, asking /health/live on <paramref name="port"/> all the while.</summary>
     private static async Task<Outcome> RunServiceAsync(int port, params string[] arguments)
     {
-        var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");
-        var start = new ProcessStartInfo("dotnet", [app, $"--urls=http://127.0.0.1:{port}", .. arguments])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = ClipServiceFactory.RepositoryRoot,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        await using var service = ServiceProcess.Start(port, arguments);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
         var answered = false;
-        try
+        while (!service.HasExited)
         {
-            while (!process.HasExited)
+            try
             {
-                try
-                {
-                    using var live = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health/live"), timeout.Token);
-                    answered = true;
-                }
-                catch (HttpRequestException)
-                {
-                }
-                catch (TaskCanceledException) when (!timeout.IsCancellationRequested)
-                {
-                }
-
-                await Task.Delay(20, timeout.Token);
+                using var live = await http.GetAsync(new Uri(service.Address, "/health/live"), timeout.Token);
+                answered = true;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!timeout.IsCancellationRequested)
+            {
             }
 
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-                process.Kill(entireProcessTree: true);
+            await Task.Delay(20, timeout.Token);
         }
 
-        return new Outcome(process.ExitCode, (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries), await stdout, answered);
+        await service.WaitForExitAsync(timeout.Token);
+        return new Outcome(service.ExitCode, service.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), service.Output, answered);
     }
 
     private static void AssertOneLineFailure(Outcome outcome, string expected)
@@ -119,7 +93,7 @@ public sealed class StartupFailureTests : IDisposable
     [InlineData("--urls=http://[::1:8080", "no closing ']'")]
     public async Task Invalid_settings_and_listen_addresses_stop_the_start(string argument, string expected)
     {
-        var outcome = await RunServiceAsync(FreePort(), $"--Clip:ModelsPath={Path.Combine(ClipServiceFactory.TestModels, "tiny-clip")}", argument);
+        var outcome = await RunServiceAsync(ServiceProcess.FreePort(), $"--Clip:ModelsPath={Path.Combine(ClipServiceFactory.TestModels, "tiny-clip")}", argument);
         AssertOneLineFailure(outcome, expected);
     }
 
@@ -129,7 +103,7 @@ public sealed class StartupFailureTests : IDisposable
         var folder = CopyOfTinyModel();
         var graph = Path.Combine(folder, "onnx", "vision_model.onnx");
         File.WriteAllBytes(graph, File.ReadAllBytes(graph)[..4096]);
-        var outcome = await RunServiceAsync(FreePort(), $"--Clip:ModelsPath={_models}");
+        var outcome = await RunServiceAsync(ServiceProcess.FreePort(), $"--Clip:ModelsPath={_models}");
         AssertOneLineFailure(outcome, $"Model folder '{folder}' could not be loaded");
         Assert.Contains("vision_model.onnx", outcome.ErrorLines[0], StringComparison.Ordinal);
     }
@@ -139,7 +113,7 @@ public sealed class StartupFailureTests : IDisposable
     {
         var folder = CopyOfTinyModel();
         File.WriteAllText(Path.Combine(folder, "vocab.json"), "{ \"not\": \"a vocabulary\"");
-        var outcome = await RunServiceAsync(FreePort(), $"--Clip:ModelsPath={_models}");
+        var outcome = await RunServiceAsync(ServiceProcess.FreePort(), $"--Clip:ModelsPath={_models}");
         AssertOneLineFailure(outcome, folder);
     }
 }

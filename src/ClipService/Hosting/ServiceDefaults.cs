@@ -19,6 +19,7 @@ public static class ServiceDefaults
             // them with a stack trace. Configuration may still lower this.
             logger.MinimumLevel.Override("Microsoft.Extensions.Hosting.Internal.Host", Serilog.Events.LogEventLevel.Fatal);
             logger.ReadFrom.Configuration(builder.Configuration).ReadFrom.Services(services).Enrich.FromLogContext();
+            logger.Enrich.With<LogSanitizing>(); // request data cannot forge lines in the text format (#13)
             // Readable console locally; compact JSON (one object per line) where Logging:Json is set, as in the container.
             if (builder.Configuration.GetValue<bool>("Logging:Json"))
                 logger.WriteTo.Console(new RenderedCompactJsonFormatter());

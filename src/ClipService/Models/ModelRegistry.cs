@@ -7,6 +7,7 @@ namespace ClipService.Models;
 public sealed class ModelRegistry(ModelCatalog catalog) : IDisposable
 {
     private readonly Dictionary<string, ClipModel> _models = new(StringComparer.Ordinal);
+    private const int MaxEchoedNameLength = 128;
     private volatile bool _ready;
 
     public ModelCatalog Catalog { get; } = catalog;
@@ -25,8 +26,11 @@ public sealed class ModelRegistry(ModelCatalog catalog) : IDisposable
         if (!_ready)
             throw new ServiceUnavailableException("Models are still loading; retry shortly.", TimeSpan.FromSeconds(2));
         name = string.IsNullOrWhiteSpace(name) ? DefaultModel : name;
-        return _models.TryGetValue(name, out var model) ? model : throw new ModelNotFoundException(name, _models.Keys);
+        return _models.TryGetValue(name, out var model) ? model : throw new ModelNotFoundException(Echo(name), _models.Keys);
     }
+
+    // A name is echoed in the 404 only as far as a real one could go: a megabyte-long one is not sent back whole.
+    private static string Echo(string name) => name.Length <= MaxEchoedNameLength ? name : $"{name[..MaxEchoedNameLength]}… ({name.Length:N0} characters)";
 
     internal void Add(ClipModel model) => _models[model.Name] = model;
 
