@@ -12,12 +12,31 @@ namespace ClipService.Core.Tokenization;
 public sealed class ClipTokenizer
 {
     private const string EndOfWord = "</w>";
-    private const int MaxCachedWords = 100_000;
+
+    /// <summary>Words kept in the BPE cache; when it is full it is emptied and refilled with the words in use.</summary>
+    internal const int DefaultMaxCachedWords = 50_000;
+
+    /// <summary>Longer words are encoded every time: real words are short, and a client's 100,000-letter "word"
+    /// must not be kept (with that bound, the cache holds at most a few tens of MB).</summary>
+    internal const int MaxCachedWordLength = 64;
+
     private static readonly string[] s_contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"];
 
     private readonly ConcurrentDictionary<string, int[]> _wordCache = new(StringComparer.Ordinal);
+    private readonly int _maxCachedWords;
 
-    public ClipTokenizer(BpeVocabulary vocabulary) => Vocabulary = vocabulary;
+    public ClipTokenizer(BpeVocabulary vocabulary) : this(vocabulary, DefaultMaxCachedWords)
+    {
+    }
+
+    internal ClipTokenizer(BpeVocabulary vocabulary, int maxCachedWords)
+    {
+        Vocabulary = vocabulary;
+        _maxCachedWords = maxCachedWords;
+    }
+
+    /// <summary>Words in the BPE cache now.</summary>
+    internal int CachedWordCount => _wordCache.Count;
 
     public BpeVocabulary Vocabulary { get; }
 
@@ -166,8 +185,14 @@ public sealed class ClipTokenizer
             }
         }
 
-        if (_wordCache.Count < MaxCachedWords)
+        if (word.Length <= MaxCachedWordLength)
+        {
+            // Emptying a full cache (rather than refusing new words) keeps it serving the words in use now.
+            if (_wordCache.Count >= _maxCachedWords)
+                _wordCache.Clear();
             _wordCache.TryAdd(word, ids);
+        }
+
         return ids;
     }
 
