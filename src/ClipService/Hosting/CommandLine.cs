@@ -27,6 +27,10 @@ public static class CommandLine
           --Clip:Batching:MaxQueuedImages=N       images waiting per model before 503 (default 256)
           --Clip:TextCache:MaxMegabytes=N         text-embedding cache size (default 64)
           --Clip:MaxRequestBytes=N                largest request body (default 20 MiB)
+          --Clip:Connections:MaxConcurrentConnections=N      open connections at once (default 1000)
+          --Clip:Connections:MinRequestBodyBytesPerSecond=N  slowest upload accepted (default 16384, after
+                                                  MinRequestBodyGraceSeconds, default 5); each request's deadline is
+                                                  grace + MaxRequestBytes at that rate + ProcessingAllowanceSeconds (60)
           --Clip:EnableSwagger=true|false         Swagger UI at /swagger
           --Clip:EnableDemoPage=true|false        the try-it page at /
           --Logging:Json=true                     compact JSON logs (the container sets it)
