@@ -12,13 +12,15 @@ from PIL import Image, ImageOps
 from .export import OPENAI_MEAN, OPENAI_STD
 
 
-def resized_and_cropped(image: Image.Image, size: int, crop: int) -> Image.Image:
+def resized_and_cropped(image: Image.Image, size: int, crop: int, geometry_from: tuple[int, int] | None = None) -> Image.Image:
+    """geometry_from: the full size of an image decoded at reduced scale (draft), whose resize target and crop
+    are computed as for the full-size image."""
     image = image.convert("RGB")
-    w, h = image.size
+    w, h = geometry_from or image.size
     short, long = (w, h) if w <= h else (h, w)
     new_short, new_long = size, int(size * long / short)
     new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
-    if (new_w, new_h) != (w, h):
+    if (new_w, new_h) != image.size:
         image = image.resize((new_w, new_h), Image.BICUBIC)
     top = int(round((new_h - crop) / 2.0))
     left = int(round((new_w - crop) / 2.0))

@@ -1,7 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace ClipService.Core.Imaging;
 
@@ -13,34 +10,37 @@ namespace ClipService.Core.Imaging;
 /// </summary>
 public sealed class ClipImagePreprocessor
 {
-    private readonly ClipImageDecoder _decoder;
     private readonly float[] _lookup;
 
     public ClipImagePreprocessor(PreprocessorSettings settings, ClipImageDecoder? decoder = null)
     {
         Settings = settings;
-        _decoder = decoder ?? new ClipImageDecoder();
+        Decoder = decoder ?? new ClipImageDecoder();
         (Height, Width) = settings.OutputSize;
         _lookup = BuildLookup(settings);
     }
 
     public PreprocessorSettings Settings { get; }
+    public ClipImageDecoder Decoder { get; }
     public int Height { get; }
     public int Width { get; }
 
     /// <summary>Floats one image occupies: 3 × height × width.</summary>
     public int TensorLength => 3 * Height * Width;
 
+    /// <summary>Decodes <paramref name="encodedImage"/> and writes its tensor into <paramref name="destination"/>.</summary>
+    /// <exception cref="InvalidImageException">The image cannot be used (unsupported, corrupt, too large).</exception>
     public void Preprocess(ReadOnlySpan<byte> encodedImage, Span<float> destination)
     {
-        using var image = _decoder.Decode(encodedImage);
+        using var image = Decoder.Decode(encodedImage, ReducibleToShortSide);
         Preprocess(image, destination);
     }
 
-    public void Preprocess(Image<Rgb24> image, Span<float> destination)
+    public void Preprocess(DecodedImage image, Span<float> destination)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, TensorLength, nameof(destination));
-        var (resizedWidth, resizedHeight) = ResizedSize(image.Width, image.Height);
+        // Geometry from the full-size image: a JPEG decoded at reduced scale is cropped exactly as at full size.
+        var (resizedWidth, resizedHeight) = ResizedSize(image.FullSize.Width, image.FullSize.Height);
         int left = 0, top = 0;
         if (Settings.CenterCrop)
         {
@@ -69,6 +69,11 @@ public sealed class ClipImagePreprocessor
         }
     }
 
+    /// <summary>The short side a JPEG may be reduced to in the DCT (with FastJpegScaling): twice the resize
+    /// target, so the resampler still averages at least 2×2 decoded pixels into each output pixel.</summary>
+    internal int ReducibleToShortSide => !Settings.Resize ? 0
+        : 2 * (Settings.ResizeToExact is { } exact ? Math.Max(exact.Height, exact.Width) : Settings.ShortestEdge);
+
     internal (int Width, int Height) ResizedSize(int width, int height)
     {
         if (!Settings.Resize)
@@ -82,26 +87,17 @@ public sealed class ClipImagePreprocessor
             : ((int)((long)edge * width / (double)height), edge);
     }
 
-    private void WriteWindow(Image<Rgb24> image, int resizedWidth, int resizedHeight, (int X, int Y, int Width, int Height) window,
+    private void WriteWindow(DecodedImage image, int resizedWidth, int resizedHeight, (int X, int Y, int Width, int Height) window,
         Span<byte> crop, (int X, int Y) offset)
     {
-        var sourceLength = image.Width * image.Height * 3;
-        var source = ArrayPool<byte>.Shared.Rent(sourceLength);
         var windowBytes = ArrayPool<byte>.Shared.Rent(window.Width * window.Height * 3);
         try
         {
-            CopyPixels(image, source);
             var windowSpan = windowBytes.AsSpan(0, window.Width * window.Height * 3);
             if (resizedWidth == image.Width && resizedHeight == image.Height)
-            {
-                for (var y = 0; y < window.Height; y++)
-                    source.AsSpan(((window.Y + y) * image.Width + window.X) * 3, window.Width * 3).CopyTo(windowSpan[(y * window.Width * 3)..]);
-            }
+                CopyRgb(image, window, windowSpan);
             else
-            {
-                PilResampler.Resize(source.AsSpan(0, sourceLength), image.Width, image.Height, resizedWidth, resizedHeight,
-                    window, Settings.Filter, windowSpan);
-            }
+                PilResampler.Resize(image.Pixels, image.Width, image.Height, resizedWidth, resizedHeight, window, Settings.Filter, windowSpan);
 
             for (var y = 0; y < window.Height; y++)
             {
@@ -112,18 +108,23 @@ public sealed class ClipImagePreprocessor
         finally
         {
             ArrayPool<byte>.Shared.Return(windowBytes);
-            ArrayPool<byte>.Shared.Return(source);
         }
     }
 
-    private static void CopyPixels(Image<Rgb24> image, byte[] destination)
+    private static void CopyRgb(DecodedImage image, (int X, int Y, int Width, int Height) window, Span<byte> destination)
     {
-        var rowBytes = image.Width * 3;
-        image.ProcessPixelRows(accessor =>
+        var pixels = image.Pixels;
+        for (var y = 0; y < window.Height; y++)
         {
-            for (var y = 0; y < accessor.Height; y++)
-                MemoryMarshal.AsBytes(accessor.GetRowSpan(y)).CopyTo(destination.AsSpan(y * rowBytes, rowBytes));
-        });
+            var row = pixels.Slice(((window.Y + y) * image.Width + window.X) * DecodedImage.BytesPerPixel, window.Width * DecodedImage.BytesPerPixel);
+            var outRow = destination.Slice(y * window.Width * 3, window.Width * 3);
+            for (int x = 0, p = 0; x < window.Width; x++, p += DecodedImage.BytesPerPixel)
+            {
+                outRow[x * 3] = row[p];
+                outRow[x * 3 + 1] = row[p + 1];
+                outRow[x * 3 + 2] = row[p + 2];
+            }
+        }
     }
 
     private void Normalise(ReadOnlySpan<byte> crop, Span<float> destination)

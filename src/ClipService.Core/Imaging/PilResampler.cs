@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace ClipService.Core.Imaging;
 
 /// <summary>The interpolation filters of PIL's <c>Image.resize</c> that CLIP preprocessors name.</summary>
@@ -18,7 +20,7 @@ internal static class PilResampler
     private const int PrecisionBits = 32 - 8 - 2;
     private const int Half = 1 << (PrecisionBits - 1);
 
-    /// <param name="source">Packed RGB rows of the source image.</param>
+    /// <param name="source">Packed RGBA rows of the source image (alpha is not read).</param>
     /// <param name="window">The part of the <paramref name="outWidth"/> × <paramref name="outHeight"/> result to write.</param>
     /// <param name="destination">Packed RGB rows of the window.</param>
     public static void Resize(ReadOnlySpan<byte> source, int width, int height, int outWidth, int outHeight,
@@ -31,24 +33,38 @@ internal static class PilResampler
         var firstRow = vertical.Start[0];
         var lastRow = vertical.Start[^1] + vertical.Count[^1];
         var rows = lastRow - firstRow;
-        var intermediate = new byte[rows * window.Width * 3];
-        var rowStride = width * 3;
+        var intermediateLength = rows * window.Width * 3;
+        var intermediate = ArrayPool<byte>.Shared.Rent(intermediateLength);
+        try
+        {
+            HorizontalPass(source.Slice(firstRow * width * 4, rows * width * 4), width, rows, horizontal, intermediate.AsSpan(0, intermediateLength));
+            VerticalPass(intermediate.AsSpan(0, intermediateLength), firstRow, window, vertical, destination);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(intermediate);
+        }
+    }
+
+    private static void HorizontalPass(ReadOnlySpan<byte> source, int width, int rows, Coefficients horizontal, Span<byte> intermediate)
+    {
+        var outWidth = horizontal.Start.Length;
+        var rowStride = width * 4;
         for (var y = 0; y < rows; y++)
         {
-            var sourceRow = source.Slice((firstRow + y) * rowStride, rowStride);
-            var outRow = intermediate.AsSpan(y * window.Width * 3, window.Width * 3);
-            for (var x = 0; x < window.Width; x++)
+            var sourceRow = source.Slice(y * rowStride, rowStride);
+            var outRow = intermediate.Slice(y * outWidth * 3, outWidth * 3);
+            for (var x = 0; x < outWidth; x++)
             {
-                var start = horizontal.Start[x];
                 var kernel = horizontal.Weights.AsSpan(x * horizontal.KernelSize, horizontal.Count[x]);
+                var pixels = sourceRow.Slice(horizontal.Start[x] * 4, kernel.Length * 4);
                 int r = Half, g = Half, b = Half;
-                var p = start * 3;
-                foreach (var k in kernel)
+                for (int i = 0, p = 0; i < kernel.Length; i++, p += 4)
                 {
-                    r += sourceRow[p] * k;
-                    g += sourceRow[p + 1] * k;
-                    b += sourceRow[p + 2] * k;
-                    p += 3;
+                    var k = kernel[i];
+                    r += pixels[p] * k;
+                    g += pixels[p + 1] * k;
+                    b += pixels[p + 2] * k;
                 }
 
                 outRow[x * 3] = Clip8(r);
@@ -56,7 +72,11 @@ internal static class PilResampler
                 outRow[x * 3 + 2] = Clip8(b);
             }
         }
+    }
 
+    private static void VerticalPass(ReadOnlySpan<byte> intermediate, int firstRow, (int X, int Y, int Width, int Height) window,
+        Coefficients vertical, Span<byte> destination)
+    {
         var windowStride = window.Width * 3;
         for (var y = 0; y < window.Height; y++)
         {
