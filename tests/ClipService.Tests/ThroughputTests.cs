@@ -112,8 +112,8 @@ public sealed class ThroughputTests
         var held = await HeldGate.HoldAsync(gate);
 
         using var gone = new CancellationTokenSource();
-        var abandoned = batcher.EncodeAsync(batcher.RentPixels(), TimeSpan.FromSeconds(30), gone.Token);
-        var kept = batcher.EncodeAsync(batcher.RentPixels(), TimeSpan.FromSeconds(30), CancellationToken.None);
+        var abandoned = batcher.EncodeAsync(TestImages.Shape("red", "star"), TimeSpan.FromSeconds(30), gone.Token);
+        var kept = batcher.EncodeAsync(TestImages.Shape("blue", "ring"), TimeSpan.FromSeconds(30), CancellationToken.None);
         await gone.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
 
@@ -131,13 +131,13 @@ public sealed class ThroughputTests
         await using var batcher = new ImageBatcher(model, gate, new BatchingOptions { MaxQueuedImages = 1, MaxBatchSize = 1 }, NullLogger.Instance);
         var held = await HeldGate.HoldAsync(gate);
 
-        // The worker may take the first image into a batch (then wait on the gate) or leave it queued: enqueue
-        // until one is refused, which happens at once (the returned task is already faulted).
+        // Admission comes before decoding: once the queue is full the next request is refused at once (the
+        // returned task is already faulted).
         var queued = new List<Task<float[]>>();
         Task<float[]>? refusedTask = null;
         for (var i = 0; i < 4 && refusedTask is null; i++)
         {
-            var task = batcher.EncodeAsync(batcher.RentPixels(), TimeSpan.FromSeconds(30), CancellationToken.None);
+            var task = batcher.EncodeAsync(TestImages.Shape("red", "star"), TimeSpan.FromSeconds(30), CancellationToken.None);
             if (task.IsFaulted)
                 refusedTask = task;
             else

@@ -15,6 +15,9 @@ public sealed class ClipImageDecoder
 {
     public static readonly IReadOnlyList<string> SupportedFormats = ["JPEG", "PNG", "WebP", "GIF", "BMP", "ICO"];
 
+    /// <summary><see cref="SupportedFormats"/> as prose, for API descriptions (attributes need a constant).</summary>
+    public const string SupportedFormatNames = "JPEG, PNG, WebP, GIF (first frame), BMP or ICO";
+
     // The reductions libjpeg-turbo makes in the DCT that the fast path uses, largest first.
     private static readonly int[] JpegReductions = [8, 4, 2];
 

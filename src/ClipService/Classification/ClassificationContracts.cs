@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using ClipService.Core.Imaging;
 
 namespace ClipService.Classification;
 
@@ -6,7 +7,7 @@ namespace ClipService.Classification;
 public sealed record ClassifyJsonRequest
 {
     /// <summary>The image file's bytes, base64 (a data: URL prefix is accepted).</summary>
-    [Description("The image file (JPEG, PNG, WebP, BMP or GIF), base64-encoded; a data: URL prefix is accepted.")]
+    [Description($"The image file ({ClipImageDecoder.SupportedFormatNames}), base64-encoded; a data: URL prefix is accepted.")]
     public string? Image { get; init; }
 
     [Description("Candidate labels, e.g. [\"cat\", \"dog\"]. Each is put into the template(s).")]
@@ -28,7 +29,7 @@ public sealed record ClassifyJsonRequest
 /// <summary>POST /classify as multipart/form-data (what Swagger UI's form sends).</summary>
 public sealed record ClassifyForm
 {
-    [Description("The image file (JPEG, PNG, WebP, BMP or GIF).")]
+    [Description($"The image file ({ClipImageDecoder.SupportedFormatNames}).")]
     public required IFormFile Image { get; init; }
 
     [Description("One field per label; a single value with commas is split on the commas (send labels containing commas as JSON).")]

@@ -1,11 +1,12 @@
 using System.ComponentModel;
+using ClipService.Core.Imaging;
 
 namespace ClipService.Embeddings;
 
 /// <summary>POST /embed/image (multipart/form-data).</summary>
 public sealed record EmbedImageForm
 {
-    [Description("The image file (JPEG, PNG, WebP, BMP or GIF).")]
+    [Description($"The image file ({ClipImageDecoder.SupportedFormatNames}).")]
     public required IFormFile Image { get; init; }
 
     [Description("Model name (see GET /models).")]

@@ -1,7 +1,7 @@
-using System.Buffers;
 using ClipService.Core.Models;
 using ClipService.Core.Scoring;
 using Microsoft.Extensions.Options;
+using SkiaSharp;
 
 namespace ClipService.Inference;
 
@@ -19,22 +19,8 @@ public sealed class ClipInference(
 {
     private TimeSpan Timeout => TimeSpan.FromSeconds(inference.Value.RequestTimeoutSeconds);
 
-    public async Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken)
-    {
-        var batcher = batchers.For(model);
-        var pixels = batcher.RentPixels();
-        try
-        {
-            model.Preprocessor.Preprocess(encodedImage.Span, pixels);
-        }
-        catch
-        {
-            ArrayPool<float>.Shared.Return(pixels);
-            throw;
-        }
-
-        return await batcher.EncodeAsync(pixels, Timeout, cancellationToken);
-    }
+    public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
+        batchers.For(model).EncodeAsync(encodedImage, Timeout, cancellationToken);
 
     public async Task<float[]> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
@@ -62,12 +48,16 @@ public sealed class ClipInference(
         return Flatten(rows, model.EmbeddingSize);
     }
 
-    /// <summary>One text run, and one image run at each power-of-two batch size up to the largest batch.</summary>
+    /// <summary>One text run, one image decode (loads Skia's native library), and one image run at each
+    /// power-of-two batch size up to the largest batch.</summary>
     public async Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken)
     {
         await gate.RunAsync(() => model.EncodeTexts([PromptTemplates.Apply(PromptTemplates.Default, "warm-up")]), cancellationToken);
         var largest = batching.Value.MaxBatchSize;
         var pixels = new float[largest * model.Preprocessor.TensorLength];
+        using (var blank = new SKBitmap(32, 32))
+        using (var png = blank.Encode(SKEncodedImageFormat.Png, 100))
+            model.Preprocessor.Preprocess(png.AsSpan(), pixels);
         var embeddings = new float[largest * model.EmbeddingSize];
         for (var size = 1; ; size = Math.Min(size * 2, largest))
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Threading.Channels;
 using ClipService.Core.Models;
 using ClipService.Errors;
@@ -6,10 +5,14 @@ using ClipService.Errors;
 namespace ClipService.Inference;
 
 /// <summary>
-/// Dynamic batching for one model's image encoder: requests enqueue preprocessed images (in pooled buffers); one
-/// worker takes what is queued, up to the batch size (waiting up to the batch delay for more when configured),
-/// runs one encoder call through the <see cref="InferenceGate"/>, and completes each request. Requests whose
-/// client has gone or whose deadline has passed are dropped before they are computed.
+/// Dynamic batching for one model's image encoder, owning each image from its encoded bytes to its embedding.
+/// A request first reserves a slot in the batch being filled (the reservation is the admission: beyond
+/// <see cref="BatchingOptions.MaxQueuedImages"/> it gets 503 before any decoding), then decodes and preprocesses
+/// straight into that slot of the batch's tensor, at most <c>MaxConcurrentDecodes</c> at a time, in parallel on
+/// the requests' threads. One worker takes the batches in order: once the encoder is free it seals the oldest
+/// (new reservations go to a new batch), waits for the slots already reserved in it to be written, drops those
+/// whose request failed, left or ran out of time (moving the rest up so none is computed), runs one encoder call
+/// through the <see cref="InferenceGate"/> and completes each request.
 /// </summary>
 public sealed partial class ImageBatcher : IAsyncDisposable
 {
@@ -17,14 +20,20 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     private readonly InferenceGate _gate;
     private readonly BatchingOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<Job> _queue;
+    private readonly int _tensorLength;
+    private readonly SemaphoreSlim _decodes;
+    private readonly Channel<Batch> _pending = Channel.CreateUnbounded<Batch>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _lock = new();
+    private readonly Stack<float[]> _spareTensors = new();
+    private const int MaxSpareTensors = 2;
     private readonly Task _worker;
     private readonly CancellationTokenSource _stopping = new();
-    private long _batches;
+    private Batch? _filling;
+    private int _queued;
+    private bool _stopped;
+    private long _batchCount;
     private long _images;
     private long _dropped;
-
-    private sealed record Job(float[] Pixels, DateTime Deadline, TaskCompletionSource<float[]> Result, CancellationToken Cancellation);
 
     public ImageBatcher(ClipModel model, InferenceGate gate, BatchingOptions options, ILogger logger)
     {
@@ -32,139 +41,268 @@ public sealed partial class ImageBatcher : IAsyncDisposable
         _gate = gate;
         _options = options;
         _logger = logger;
-        _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(options.MaxQueuedImages)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _tensorLength = model.Preprocessor.TensorLength;
+        var decodes = model.Preprocessor.Decoder.Options.ConcurrentDecodes;
+        _decodes = new SemaphoreSlim(decodes, decodes);
         // One loop per model. Each encoder call holds a pool thread for its duration (ONNX Runtime's own
         // intra-op threads do the work); the gate keeps that to MaxConcurrentRuns at a time.
         _worker = Task.Run(RunAsync);
     }
 
-    public long Batches => Interlocked.Read(ref _batches);
+    public long Batches => Interlocked.Read(ref _batchCount);
     public long ImagesEncoded => Interlocked.Read(ref _images);
     public long Dropped => Interlocked.Read(ref _dropped);
-    public int Queued => _queue.Reader.Count;
 
-    /// <summary>Rents a buffer for one preprocessed image; hand it to <see cref="EncodeAsync"/>, which returns it.</summary>
-    public float[] RentPixels() => ArrayPool<float>.Shared.Rent(_model.Preprocessor.TensorLength);
+    /// <summary>Images admitted and not yet taken into an encoder call.</summary>
+    public int Queued => Volatile.Read(ref _queued);
 
-    /// <summary>Queues one preprocessed image; the buffer goes back to the pool once it has been used.</summary>
-    public async Task<float[]> EncodeAsync(float[] pixels, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Decodes, preprocesses and encodes one image within <paramref name="timeout"/>.</summary>
+    /// <exception cref="ServiceUnavailableException">The queue is full (at once, before decoding), or the deadline passed.</exception>
+    /// <exception cref="Core.Imaging.InvalidImageException">The image cannot be decoded.</exception>
+    public async Task<float[]> EncodeAsync(ReadOnlyMemory<byte> encodedImage, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var job = new Job(pixels, DateTime.UtcNow + timeout,
-            new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
-        if (!_queue.Writer.TryWrite(job))
-        {
-            ArrayPool<float>.Shared.Return(pixels);
-            throw new ServiceUnavailableException("The image queue is full; retry shortly.", TimeSpan.FromSeconds(1));
-        }
-
+        var slot = Reserve(DateTime.UtcNow + timeout);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         try
         {
-            return await job.Result.Task.WaitAsync(timeout, cancellationToken);
+            await _decodes.WaitAsync(deadline.Token);
+            try
+            {
+                _model.Preprocessor.Preprocess(encodedImage.Span, slot.Tensor);
+            }
+            finally
+            {
+                _decodes.Release();
+            }
         }
-        catch (TimeoutException)
+        catch (Exception e)
         {
-            throw new ServiceUnavailableException($"The image was not encoded within {timeout.TotalSeconds:F0} s; retry shortly.", TimeSpan.FromSeconds(2));
+            slot.Settle(written: false);
+            throw e is OperationCanceledException && !cancellationToken.IsCancellationRequested ? TimedOut(timeout) : e;
+        }
+
+        slot.Settle(written: true);
+        try
+        {
+            return await slot.Result.Task.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            slot.Abandon();
+            if (!cancellationToken.IsCancellationRequested)
+                throw TimedOut(timeout);
+            throw;
+        }
+    }
+
+    private static ServiceUnavailableException TimedOut(TimeSpan timeout) =>
+        new($"The image was not encoded within {timeout.TotalSeconds:F0} s; retry shortly.", TimeSpan.FromSeconds(2));
+
+    private Slot Reserve(DateTime deadline)
+    {
+        lock (_lock)
+        {
+            if (_stopped)
+                throw new ServiceUnavailableException("The service is stopping.", TimeSpan.FromSeconds(1));
+            if (_queued >= _options.MaxQueuedImages)
+                throw new ServiceUnavailableException("The image queue is full; retry shortly.", TimeSpan.FromSeconds(1));
+            if (_filling is null || _filling.Slots.Count == _options.MaxBatchSize)
+            {
+                _filling = new Batch(_spareTensors.TryPop(out var tensor) ? tensor : new float[_options.MaxBatchSize * _tensorLength]);
+                _pending.Writer.TryWrite(_filling);
+            }
+
+            _queued++;
+            var slot = new Slot(_filling, _filling.Slots.Count, deadline, _tensorLength);
+            _filling.Slots.Add(slot);
+            if (_filling.Slots.Count == _options.MaxBatchSize)
+                _filling.Full.TrySetResult();
+            return slot;
         }
     }
 
     private async Task RunAsync()
     {
-        var batch = new List<Job>(_options.MaxBatchSize);
-        var length = _model.Preprocessor.TensorLength;
-        var pixels = new float[_options.MaxBatchSize * length];
         var embeddings = new float[_options.MaxBatchSize * _model.EmbeddingSize];
-        var reader = _queue.Reader;
+        var reader = _pending.Reader;
+        Batch? batch = null;
         try
         {
             while (await reader.WaitToReadAsync(_stopping.Token))
             {
-                // Wait for the encoder first, then take what has queued meanwhile: the batch is as large as the
-                // wait allowed it to grow.
-                using var lease = await _gate.AcquireAsync(_stopping.Token, bypassQueueLimit: true);
-                await CollectAsync(reader, batch);
-                if (batch.Count == 0)
+                if (!reader.TryRead(out batch))
                     continue;
-                for (var i = 0; i < batch.Count; i++)
+                // Wait for the encoder first, then seal: the batch is as large as the wait allowed it to grow.
+                using var lease = await _gate.AcquireAsync(_stopping.Token, bypassQueueLimit: true);
+                if (_options.MaxBatchDelayMs > 0)
+                    await WaitForFullAsync(batch);
+                Seal(batch);
+                await batch.Settled.Task.WaitAsync(_stopping.Token);
+                Encode(batch, embeddings);
+                lock (_lock)
                 {
-                    batch[i].Pixels.AsSpan(0, length).CopyTo(pixels.AsSpan(i * length, length));
-                    ArrayPool<float>.Shared.Return(batch[i].Pixels);
+                    // Batches seldom come in bursts of more: further tensors are left to the GC rather than kept.
+                    if (_spareTensors.Count < MaxSpareTensors)
+                        _spareTensors.Push(batch.Tensor);
                 }
 
-                try
-                {
-                    _model.Image.Encode(pixels, batch.Count, embeddings);
-                    Interlocked.Increment(ref _batches);
-                    Interlocked.Add(ref _images, batch.Count);
-                    for (var i = 0; i < batch.Count; i++)
-                        batch[i].Result.TrySetResult(embeddings.AsSpan(i * _model.EmbeddingSize, _model.EmbeddingSize).ToArray());
-                }
-                catch (Exception e)
-                {
-                    LogBatchFailed(_logger, e, _model.Name, batch.Count);
-                    foreach (var job in batch)
-                        job.Result.TrySetException(e);
-                }
-
-                batch.Clear();
+                batch = null;
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
         }
 
-        foreach (var job in batch)
-            job.Result.TrySetCanceled();
+        if (batch is not null)
+            batch.CancelAll();
         while (reader.TryRead(out var left))
-            left.Result.TrySetCanceled();
+            left.CancelAll();
     }
 
-    // Takes what is queued, up to the batch size; with a batch delay, waits up to it for a batch to fill.
-    private async Task CollectAsync(ChannelReader<Job> reader, List<Job> batch)
+    private async Task WaitForFullAsync(Batch batch)
     {
-        var waitUntil = DateTime.UtcNow.AddMilliseconds(_options.MaxBatchDelayMs);
-        while (batch.Count < _options.MaxBatchSize)
+        try
         {
-            if (reader.TryRead(out var job))
-            {
-                if (job.Cancellation.IsCancellationRequested || DateTime.UtcNow > job.Deadline)
-                {
-                    Interlocked.Increment(ref _dropped);
-                    ArrayPool<float>.Shared.Return(job.Pixels);
-                    job.Result.TrySetCanceled(job.Cancellation.IsCancellationRequested ? job.Cancellation : CancellationToken.None);
-                    continue;
-                }
+            await batch.Full.Task.WaitAsync(TimeSpan.FromMilliseconds(_options.MaxBatchDelayMs), _stopping.Token);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
 
-                batch.Add(job);
+    private void Seal(Batch batch)
+    {
+        lock (_lock)
+        {
+            if (_filling == batch)
+                _filling = null;
+            _queued -= batch.Slots.Count;
+            batch.Seal();
+        }
+    }
+
+    // Moves the slots worth computing to the front of the tensor (a request that failed, left or timed out
+    // leaves a hole), runs the encoder on them and completes their requests.
+    private void Encode(Batch batch, float[] embeddings)
+    {
+        var live = new List<Slot>(batch.Slots.Count);
+        var now = DateTime.UtcNow;
+        foreach (var slot in batch.Slots)
+        {
+            if (!slot.Written)
+                continue;
+            if (slot.Abandoned || now > slot.Deadline)
+            {
+                Interlocked.Increment(ref _dropped);
+                slot.Result.TrySetCanceled();
                 continue;
             }
 
-            var remaining = waitUntil - DateTime.UtcNow;
-            if (batch.Count == 0 || remaining <= TimeSpan.Zero)
-                return;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(remaining);
-            try
-            {
-                if (!await reader.WaitToReadAsync(timeout.Token))
-                    return;
-            }
-            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
-            {
-                return;
-            }
+            if (slot.Index != live.Count)
+                batch.Tensor.AsSpan(slot.Index * _tensorLength, _tensorLength).CopyTo(batch.Tensor.AsSpan(live.Count * _tensorLength));
+            live.Add(slot);
+        }
+
+        if (live.Count == 0)
+            return;
+        try
+        {
+            _model.Image.Encode(batch.Tensor, live.Count, embeddings);
+            Interlocked.Increment(ref _batchCount);
+            Interlocked.Add(ref _images, live.Count);
+            var size = _model.EmbeddingSize;
+            for (var i = 0; i < live.Count; i++)
+                live[i].Result.TrySetResult(embeddings.AsSpan(i * size, size).ToArray());
+        }
+        catch (Exception e)
+        {
+            LogBatchFailed(_logger, e, _model.Name, live.Count);
+            foreach (var slot in live)
+                slot.Result.TrySetException(e);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        lock (_lock)
+        {
+            _stopped = true;
+            _pending.Writer.TryComplete();
+        }
+
         await _stopping.CancelAsync();
         await _worker;
         _stopping.Dispose();
+        _decodes.Dispose();
+    }
+
+    /// <summary>One encoder call's tensor and the requests holding slots in it.</summary>
+    private sealed class Batch(float[] tensor)
+    {
+        private readonly Lock _lock = new();
+        private int _settled;
+        private bool _sealed;
+
+        public float[] Tensor { get; } = tensor;
+
+        /// <summary>Reserved slots, in tensor order; only added to under the batcher's lock, before sealing.</summary>
+        public List<Slot> Slots { get; } = [];
+
+        public TaskCompletionSource Full { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes once the batch is sealed and every slot in it is written or given up.</summary>
+        public TaskCompletionSource Settled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Seal()
+        {
+            lock (_lock)
+            {
+                _sealed = true;
+                if (_settled == Slots.Count)
+                    Settled.TrySetResult();
+            }
+        }
+
+        public void SettleOne()
+        {
+            lock (_lock)
+            {
+                _settled++;
+                if (_sealed && _settled == Slots.Count)
+                    Settled.TrySetResult();
+            }
+        }
+
+        public void CancelAll()
+        {
+            foreach (var slot in Slots)
+                slot.Result.TrySetCanceled();
+        }
+    }
+
+    /// <summary>One request's place in a batch: its part of the tensor and its result.</summary>
+    private sealed class Slot(Batch batch, int index, DateTime deadline, int length)
+    {
+        private int _abandoned;
+
+        public int Index { get; } = index;
+        public DateTime Deadline { get; } = deadline;
+        public bool Written { get; private set; }
+        public bool Abandoned => Volatile.Read(ref _abandoned) != 0;
+        public TaskCompletionSource<float[]> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Where the request writes its preprocessed image, until it settles the slot.</summary>
+        public Span<float> Tensor => batch.Tensor.AsSpan(Index * length, length);
+
+        public void Settle(bool written)
+        {
+            Written = written;
+            batch.SettleOne();
+        }
+
+        /// <summary>The request has stopped waiting: its image is not computed if it has not been yet.</summary>
+        public void Abandon() => Volatile.Write(ref _abandoned, 1);
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Image batch of {Count} failed on model {Model}")]
