@@ -1,10 +1,7 @@
 using BenchmarkDotNet.Attributes;
-using ClipService.Core.Imaging;
 using ClipService.Core.Scoring;
 using ClipService.Core.Tokenization;
 using ClipService.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Jpeg;
 
 namespace ClipService.Benchmarks;
 
@@ -29,31 +26,6 @@ public class TokenizerBenchmarks
     [Benchmark]
     public int TokenizeUncachedSentence() =>
         new ClipTokenizer(_tokenizer.Vocabulary).Tokenize("photograph of an extraordinarily unusual hippopotamus swimming beneath quixotic waterfalls", 77).Length;
-}
-
-[MemoryDiagnoser]
-public class PreprocessingBenchmarks
-{
-    private byte[] _jpeg = [];
-    private readonly ClipImagePreprocessor _preprocessor = new(PreprocessorSettings.OpenAi(224));
-    private readonly float[] _tensor = new float[3 * 224 * 224];
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        using var image = ShapeImageGenerator.Render(new Random(3), "red", "star", 1920, 1080);
-        using var stream = new MemoryStream();
-        image.Save(stream, new JpegEncoder { Quality = 90 });
-        _jpeg = stream.ToArray();
-    }
-
-    /// <summary>Decode a 1920×1080 JPEG, resize to 224 (PIL bicubic), crop, normalise.</summary>
-    [Benchmark]
-    public float Preprocess1080pJpeg()
-    {
-        _preprocessor.Preprocess(_jpeg, _tensor);
-        return _tensor[0];
-    }
 }
 
 [MemoryDiagnoser]

@@ -4,6 +4,8 @@ using System.Globalization;
 using ClipService.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace ClipService.LoadGenerator;
 
@@ -17,10 +19,12 @@ internal static class HttpLoad
         var warmup = TimeSpan.FromSeconds(options.Seconds("warmup", "3"));
         var labels = options.Get("labels", "red circle,blue star,green square,yellow triangle,black cross,white ring,orange ring,purple star").Split(',');
         var size = options.Get("image-size", "640x480").Split('x').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        var images = MakeImages(16, size[0], size[1]);
+        var photo = options.Get("photo", "");
+        var images = photo.Length > 0 ? CropPhoto(photo, 16, size[0], size[1]) : MakeImages(16, size[0], size[1]);
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { Timeout = TimeSpan.FromSeconds(120) };
-        Console.WriteLine($"POST {url}/classify, {labels.Length} labels, {size[0]}x{size[1]} JPEG, {duration.TotalSeconds:F0} s per level after {warmup.TotalSeconds:F0} s warm-up");
+        var kind = photo.Length > 0 ? $"photo JPEG (crops of {Path.GetFileName(photo)}, {images.Average(i => i.Length) / 1024:F0} KB on average)" : "JPEG of coloured shapes";
+        Console.WriteLine($"POST {url}/classify, {labels.Length} labels, {size[0]}x{size[1]} {kind}, {duration.TotalSeconds:F0} s per level after {warmup.TotalSeconds:F0} s warm-up");
         Console.WriteLine("| concurrency | requests/s | p50 ms | p95 ms | p99 ms | errors |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
         foreach (var concurrency in options.Ints("concurrency", "1,8,32,64"))
@@ -67,6 +71,26 @@ internal static class HttpLoad
         });
         await Task.WhenAll(clients);
         return ([.. latencies], errors, Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    // Photo-like uploads: crops of a large photo at 16 offsets, scaled to cover the size, quality 90.
+    private static List<byte[]> CropPhoto(string path, int count, int width, int height)
+    {
+        using var photo = Image.Load<Rgb24>(path);
+        var scale = Math.Max((double)width / photo.Width, (double)height / photo.Height);
+        photo.Mutate(x => x.Resize((int)Math.Ceiling(photo.Width * scale), (int)Math.Ceiling(photo.Height * scale)));
+        var images = new List<byte[]>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var left = (photo.Width - width) * i / Math.Max(1, count - 1);
+            var top = (photo.Height - height) * (count - 1 - i) / Math.Max(1, count - 1);
+            using var crop = photo.Clone(x => x.Crop(new Rectangle(left, top, width, height)));
+            using var stream = new MemoryStream();
+            crop.Save(stream, new JpegEncoder { Quality = 90 });
+            images.Add(stream.ToArray());
+        }
+
+        return images;
     }
 
     private static List<byte[]> MakeImages(int count, int width, int height)
