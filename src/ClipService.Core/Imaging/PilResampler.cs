@@ -26,8 +26,9 @@ internal static class PilResampler
     /// <param name="source">Packed RGBA rows of the source image (alpha is not read).</param>
     /// <param name="window">The part of the <paramref name="outWidth"/> × <paramref name="outHeight"/> result to write.</param>
     /// <param name="destination">Packed RGB rows of the window.</param>
+    /// <param name="vectorised">Use AVX2 where the CPU has it (false: the scalar loop, for tests).</param>
     public static void Resize(ReadOnlySpan<byte> source, int width, int height, int outWidth, int outHeight,
-        (int X, int Y, int Width, int Height) window, ResampleFilter filter, Span<byte> destination)
+        (int X, int Y, int Width, int Height) window, ResampleFilter filter, Span<byte> destination, bool vectorised = true)
     {
         var horizontal = Coefficients.For(width, outWidth, window.X, window.Width, filter);
         var vertical = Coefficients.For(height, outHeight, window.Y, window.Height, filter);
@@ -40,7 +41,8 @@ internal static class PilResampler
         var intermediate = ArrayPool<byte>.Shared.Rent(intermediateLength);
         try
         {
-            HorizontalPass(source.Slice(firstRow * width * 4, rows * width * 4), width, rows, horizontal, intermediate.AsSpan(0, intermediateLength));
+            HorizontalPass(source.Slice(firstRow * width * 4, rows * width * 4), width, rows, horizontal,
+                intermediate.AsSpan(0, intermediateLength), vectorised && Avx2.IsSupported);
             VerticalPass(intermediate.AsSpan(0, intermediateLength), firstRow, window, vertical, destination);
         }
         finally
@@ -49,13 +51,14 @@ internal static class PilResampler
         }
     }
 
-    private static void HorizontalPass(ReadOnlySpan<byte> source, int width, int rows, Coefficients horizontal, Span<byte> intermediate)
+    private static void HorizontalPass(ReadOnlySpan<byte> source, int width, int rows, Coefficients horizontal, Span<byte> intermediate,
+        bool avx2)
     {
         var outWidth = horizontal.Start.Length;
         var rowStride = width * 4;
         // Each weight repeated for the four bytes of a pixel, so two taps (two RGBA pixels) are one 256-bit
         // multiply-add: the same integer sums as the scalar loop, in any order.
-        var spread = Avx2.IsSupported ? SpreadWeights(horizontal) : null;
+        var spread = avx2 ? SpreadWeights(horizontal) : null;
         for (var y = 0; y < rows; y++)
         {
             var sourceRow = source.Slice(y * rowStride, rowStride);

@@ -1,0 +1,25 @@
+using ClipService.Core.Imaging;
+
+namespace ClipService.Core.Tests.Imaging;
+
+public sealed class PilResamplerTests
+{
+    [Theory]
+    [InlineData(301, 203, 97, 65, ResampleFilter.Bicubic)]   // odd tap counts: the AVX2 loop's one-pixel tail
+    [InlineData(640, 480, 224, 168, ResampleFilter.Bicubic)]
+    [InlineData(150, 700, 64, 298, ResampleFilter.Bilinear)]
+    [InlineData(40, 30, 120, 90, ResampleFilter.Bicubic)]     // upscaling
+    public void The_vectorised_pass_gives_the_scalar_pass_bytes(int width, int height, int outWidth, int outHeight, ResampleFilter filter)
+    {
+        var source = new byte[width * height * 4];
+        new Random(width * height).NextBytes(source);
+        var window = (3, 2, outWidth - 5, outHeight - 4);
+        var scalar = new byte[window.Item3 * window.Item4 * 3];
+        var vectorised = new byte[scalar.Length];
+
+        PilResampler.Resize(source, width, height, outWidth, outHeight, window, filter, scalar, vectorised: false);
+        PilResampler.Resize(source, width, height, outWidth, outHeight, window, filter, vectorised);
+
+        Assert.Equal(scalar, vectorised);
+    }
+}
