@@ -114,7 +114,7 @@ public sealed class ClassifyTests(DefaultService service) : IClassFixture<Defaul
 
         using var form = Form(TestImages.Shape("red", "circle", seed: 21));
         var image = await Json(await service.Client.PostAsync("/embed/image", form));
-        var embedding = image.GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        var embedding = image.GetProperty("embeddings")[0].EnumerateArray().Select(v => v.GetSingle()).ToArray();
         Assert.Equal(rows[0].Length, embedding.Length);
         Assert.Equal(1.0, Math.Sqrt(embedding.Sum(v => v * v)), 4);
         var red = embedding.Zip(rows[0], (a, b) => a * b).Sum();

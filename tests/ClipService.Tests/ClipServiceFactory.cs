@@ -17,6 +17,8 @@ public sealed class ClipServiceFactory : WebApplicationFactory<Program>
         _settings = new Dictionary<string, string?>
         {
             ["Clip:ModelsPath"] = Path.Combine(RepositoryRoot, "models"),
+            // Tests count encoder calls and share two cores: label sets are embedded on first use unless a test asks.
+            ["Clip:PrecomputeLabelSets"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;

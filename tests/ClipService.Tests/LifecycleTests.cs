@@ -19,11 +19,14 @@ public sealed class LifecycleTests
         public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
             inner.EmbedImageAsync(model, encodedImage, cancellationToken);
 
-        public Task<float[]> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        public Task<TextEmbeddings> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
             inner.EmbedTextsAsync(model, texts, cancellationToken);
 
-        public Task<float[]> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
+        public Task<TextEmbeddings> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
             inner.EmbedLabelsAsync(model, labels, templates, cancellationToken);
+
+        public Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
+            inner.ComputeLabelsAsync(model, labels, templates, cancellationToken);
 
         public async Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken)
         {

@@ -20,7 +20,7 @@ public sealed class ThroughputTests
         using var response = await client.PostAsync("/embed/image", form);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
-        return JsonDocument.Parse(body).RootElement.GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        return JsonDocument.Parse(body).RootElement.GetProperty("embeddings")[0].EnumerateArray().Select(v => v.GetSingle()).ToArray();
     }
 
     private static ClipModel DefaultModel(ClipServiceFactory factory) => factory.Services.GetRequiredService<ModelRegistry>().Get(null);
@@ -157,10 +157,10 @@ public sealed class ThroughputTests
     {
         var cache = new TextEmbeddingCache(Options.Create(new TextCacheOptions { MaxMegabytes = 1 }));
         var computed = 0;
-        Task<float[][]> Compute(IReadOnlyList<int> missing, CancellationToken _)
+        Task<TextEmbedding[]> Compute(IReadOnlyList<int> missing, CancellationToken _)
         {
             Interlocked.Add(ref computed, missing.Count);
-            return Task.FromResult(missing.Select(_ => new float[1024]).ToArray());
+            return Task.FromResult(missing.Select(_ => new TextEmbedding(new float[1024], 3, false)).ToArray());
         }
 
         // ~4.2 KB an entry: a 1 MB cache holds a little over 240 of them.

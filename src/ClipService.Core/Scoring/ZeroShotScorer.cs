@@ -4,6 +4,9 @@ using ClipService.Core.Encoders;
 namespace ClipService.Core.Scoring;
 
 /// <summary>One label's result: softmax probability and raw cosine similarity.</summary>
+/// <param name="Label">The label as given.</param>
+/// <param name="Score">Softmax probability over all the labels scored together (they sum to 1).</param>
+/// <param name="Similarity">Raw cosine similarity between the image and the label's (ensembled) prompt embedding.</param>
 public sealed record LabelScore(string Label, float Score, float Similarity);
 
 /// <summary>
@@ -13,24 +16,44 @@ public sealed record LabelScore(string Label, float Score, float Similarity);
 public static class ZeroShotScorer
 {
     /// <param name="image">L2-normalised image embedding.</param>
+    /// <param name="labelEmbeddings">One L2-normalised row per label, in <paramref name="labels"/>' order.</param>
+    public static LabelScore[] Rank(ReadOnlySpan<float> image, IReadOnlyList<ReadOnlyMemory<float>> labelEmbeddings, IReadOnlyList<string> labels, float logitScale)
+    {
+        if (labelEmbeddings.Count != labels.Count)
+            throw new ArgumentException($"Expected {labels.Count} label rows, got {labelEmbeddings.Count}.", nameof(labelEmbeddings));
+        var similarities = new float[labels.Count];
+        for (var i = 0; i < similarities.Length; i++)
+        {
+            var row = labelEmbeddings[i].Span;
+            if (row.Length != image.Length)
+                throw new ArgumentException($"Label row {i} has {row.Length} values; the image embedding has {image.Length}.", nameof(labelEmbeddings));
+            similarities[i] = TensorPrimitives.Dot(image, row);
+        }
+
+        return RankSimilarities(similarities, labels, logitScale);
+    }
+
+    /// <param name="image">L2-normalised image embedding.</param>
     /// <param name="labelEmbeddings">Row-major [labels × dim], each row L2-normalised.</param>
     public static LabelScore[] Rank(ReadOnlySpan<float> image, ReadOnlySpan<float> labelEmbeddings, IReadOnlyList<string> labels, float logitScale)
     {
-        var count = labels.Count;
         var dim = image.Length;
-        if (count == 0)
-            return [];
-        if (labelEmbeddings.Length != count * dim)
-            throw new ArgumentException($"Expected {count} × {dim} label values, got {labelEmbeddings.Length}.", nameof(labelEmbeddings));
-
-        var similarities = new float[count];
-        for (var i = 0; i < count; i++)
+        if (labelEmbeddings.Length != labels.Count * dim)
+            throw new ArgumentException($"Expected {labels.Count} × {dim} label values, got {labelEmbeddings.Length}.", nameof(labelEmbeddings));
+        var similarities = new float[labels.Count];
+        for (var i = 0; i < similarities.Length; i++)
             similarities[i] = TensorPrimitives.Dot(image, labelEmbeddings.Slice(i * dim, dim));
+        return RankSimilarities(similarities, labels, logitScale);
+    }
 
-        var scores = new float[count];
+    private static LabelScore[] RankSimilarities(float[] similarities, IReadOnlyList<string> labels, float logitScale)
+    {
+        if (similarities.Length == 0)
+            return [];
+        var scores = new float[similarities.Length];
         Softmax(similarities, logitScale, scores);
-        var ranked = new LabelScore[count];
-        for (var i = 0; i < count; i++)
+        var ranked = new LabelScore[similarities.Length];
+        for (var i = 0; i < ranked.Length; i++)
             ranked[i] = new LabelScore(labels[i], scores[i], similarities[i]);
         // A stable sort keeps equal scores in request order.
         return [.. ranked.OrderByDescending(r => r.Score)];
@@ -48,23 +71,18 @@ public static class ZeroShotScorer
     }
 
     /// <summary>
-    /// Prompt ensembling (CLIP §3.1.4): each label's template embeddings, already normalised, are averaged
-    /// and the mean renormalised.
+    /// Prompt ensembling (CLIP §3.1.4): one label's template embeddings, already normalised, are averaged and the
+    /// mean renormalised into <paramref name="destination"/>.
     /// </summary>
-    /// <param name="promptEmbeddings">[labels × templates × dim], label-major.</param>
-    public static float[] Ensemble(ReadOnlySpan<float> promptEmbeddings, int labels, int templates, int dim)
+    /// <param name="promptEmbeddings">Row-major [templates × dim]: the label in each template.</param>
+    public static void Ensemble(ReadOnlySpan<float> promptEmbeddings, int templates, Span<float> destination)
     {
-        if (promptEmbeddings.Length != labels * templates * dim)
-            throw new ArgumentException($"Expected {labels} × {templates} × {dim} values.", nameof(promptEmbeddings));
-        var result = new float[labels * dim];
-        for (var l = 0; l < labels; l++)
-        {
-            var target = result.AsSpan(l * dim, dim);
-            for (var t = 0; t < templates; t++)
-                TensorPrimitives.Add(target, promptEmbeddings.Slice((l * templates + t) * dim, dim), target);
-            OnnxGraph.NormaliseInPlace(target);
-        }
-
-        return result;
+        var dim = destination.Length;
+        if (templates < 1 || promptEmbeddings.Length != templates * dim)
+            throw new ArgumentException($"Expected {templates} × {dim} values, got {promptEmbeddings.Length}.", nameof(promptEmbeddings));
+        promptEmbeddings[..dim].CopyTo(destination);
+        for (var t = 1; t < templates; t++)
+            TensorPrimitives.Add(destination, promptEmbeddings.Slice(t * dim, dim), destination);
+        OnnxGraph.NormaliseInPlace(destination);
     }
 }

@@ -54,10 +54,16 @@ public sealed class ClipTokenizer
     /// Start token, ids, end token, truncated to <paramref name="contextLength"/> with the end token kept in
     /// the last position; no padding.
     /// </summary>
-    public int[] Tokenize(string text, int contextLength)
+    public int[] Tokenize(string text, int contextLength) => Tokenize(text, contextLength, out _);
+
+    /// <inheritdoc cref="Tokenize(string, int)"/>
+    /// <param name="untruncatedLength">Tokens the text has with start and end, before truncation: more than
+    /// <paramref name="contextLength"/> means it was truncated.</param>
+    public int[] Tokenize(string text, int contextLength, out int untruncatedLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 2);
         var ids = Encode(text);
+        untruncatedLength = ids.Count + 2;
         var count = Math.Min(ids.Count + 2, contextLength);
         var result = new int[count];
         result[0] = Vocabulary.StartOfText;

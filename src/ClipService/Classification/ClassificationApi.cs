@@ -1,69 +1,103 @@
 using System.Diagnostics;
-using ClipService.Core.Scoring;
+using ClipService.Core.Imaging;
+using ClipService.Core.Models;
+using ClipService.Hosting;
 using ClipService.Inference;
 using ClipService.Models;
 using ClipService.OpenApi;
+using ClipService.Requests;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using ClipService.Hosting;
 
 namespace ClipService.Classification;
 
 public static class ClassificationApi
 {
+    private const string LabelOptions =
+        "Labels: one `labels` field per label (or a JSON list), or `label_set` naming a set from GET /label-sets (e.g. `imagenet`: " +
+        "1000 classes ensembled over 80 templates, precomputed). Each label is put into the prompt template (default `a photo of a {}.`; " +
+        "`template`, or `templates` to ensemble several or `imagenet7` / `imagenet80`), and labels come back ranked by softmax probability " +
+        "(`score`, summing to 1 over all labels) with the raw cosine `similarity`. Prompts longer than the model's context are truncated " +
+        "as CLIP's reference does (end token kept) and counted in `truncated`. Errors are RFC 7807 problem details: 400 invalid fields " +
+        "or unreadable image, 404 unknown model, 413 body or image too large, 415 unsupported content or image type, 503 overloaded (with Retry-After).";
+
     public static IEndpointRouteBuilder MapClassification(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/classify", Classify)
+        var group = app.MapGroup("/classify").WithTags("Classification").DisableAntiforgery();
+        group.MapPost("", Classify)
             .WithName("Classify")
-            .WithTags("Classification")
-            .WithSummary("Zero-shot classification of one image against your labels")
-            .WithDescription(
-                "Upload an image (multipart/form-data: a file field `image` and one `labels` field per label; " +
-                "or application/json with the image base64-encoded). Each label is put into the prompt template " +
-                "(default `a photo of a {}.`), the image and prompts are embedded by CLIP, and the labels come back " +
-                "ranked by softmax probability (`score`, summing to 1 over all labels) with the raw cosine `similarity`. " +
-                "Errors are RFC 7807 problem details: 400 invalid fields or unreadable image, 404 unknown model, " +
-                "413 body or image too large, 415 unsupported content or image type, 503 overloaded (with Retry-After).")
+            .WithSummary("Zero-shot classification of one image against your labels or a label set")
+            .WithDescription("multipart/form-data with a file field `image`, or application/json with `image` base64-encoded or a data: URI. " +
+                "Exactly one image: several `image` parts get 400 (use /classify/batch). " + LabelOptions)
             .Accepts<ClassifyForm>("multipart/form-data", "application/json")
             .Produces<ClassifyResponse>()
-            .ProducesClipProblems()
-            .DisableAntiforgery();
+            .ProducesClipProblems();
+        group.MapPost("/batch", ClassifyBatch)
+            .WithName("ClassifyBatch")
+            .WithSummary("Zero-shot classification of several images against the same labels")
+            .WithDescription("multipart/form-data with one file part `images` per image, or application/json `{\"images\": [base64 or data: URI, ...], ...}`; " +
+                "at most Clip:MaxImagesPerRequest images (default 32), encoded together by the batcher. `results` are in input order, each what " +
+                "/classify answers for that image. " + LabelOptions)
+            .Accepts<ClassifyBatchForm>("multipart/form-data", "application/json")
+            .Produces<ClassifyBatchResponse>()
+            .ProducesClipProblems();
         return app;
     }
 
-    internal static async Task<Ok<ClassifyResponse>> Classify(
-        HttpRequest request,
-        ModelRegistry models,
-        IClipInference inference,
-        IOptions<ClipOptions> options,
-        IOptions<JsonOptions> json,
+    internal static async Task<Ok<ClassifyResponse>> Classify(HttpRequest request, ZeroShotLabels labels, IClipInference inference, ImageInputs images,
+        IOptions<ClipOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var input = await ClassifyRequestReader.ReadAsync(request, batch: false, images, options.Value, json.Value, cancellationToken);
+        var (query, embeddings, imageMs) = await RunAsync(request.HttpContext, input, labels, inference, options.Value, cancellationToken);
+        return TypedResults.Ok(new ClassifyResponse(query.Model.Name, ZeroShotLabels.Rank(query, embeddings[0]), query.Templates, query.LabelSet,
+            query.Embeddings.Truncated, query.Model.Provider, Timings(imageMs, query.TextMs, started)));
+    }
+
+    internal static async Task<Ok<ClassifyBatchResponse>> ClassifyBatch(HttpRequest request, ZeroShotLabels labels, IClipInference inference, ImageInputs images,
+        IOptions<ClipOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var input = await ClassifyRequestReader.ReadAsync(request, batch: true, images, options.Value, json.Value, cancellationToken);
+        var (query, embeddings, imageMs) = await RunAsync(request.HttpContext, input, labels, inference, options.Value, cancellationToken);
+        var results = embeddings.Select(e => new ClassifyResult(ZeroShotLabels.Rank(query, e))).ToList();
+        return TypedResults.Ok(new ClassifyBatchResponse(query.Model.Name, results, query.Templates, query.LabelSet,
+            query.Embeddings.Truncated, query.Model.Provider, Timings(imageMs, query.TextMs, started)));
+    }
+
+    // The images are encoded concurrently (the batcher puts them in one encoder call) while the labels are embedded.
+    private static async Task<(ZeroShotQuery Query, float[][] Images, double ImageMs)> RunAsync(HttpContext context, ClassifyInput input,
+        ZeroShotLabels labels, IClipInference inference, ClipOptions options, CancellationToken cancellationToken)
+    {
+        var model = labels.Model(input.Choice);
+        RequestLog.SetModel(context, model.Name);
+        RequestLog.SetImageBytes(context, input.Images.Sum(i => i.Length));
+        var queryTask = labels.ResolveAsync(input.Choice, model, options, cancellationToken);
+        if (queryTask.IsFaulted)
+            await queryTask; // invalid labels or templates: refuse before encoding any image
+        var started = Stopwatch.GetTimestamp();
+        var imagesTask = Task.WhenAll(input.Images.Select((image, i) => EmbedAsync(inference, model, image, i, input.Images.Count, cancellationToken)));
+        var embeddings = await imagesTask;
+        var imageMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var query = await queryTask;
+        RequestLog.SetLabelCount(context, query.Labels.Count);
+        return (query, embeddings, imageMs);
+    }
+
+    private static async Task<float[]> EmbedAsync(IClipInference inference, ClipModel model, ReadOnlyMemory<byte> image, int index, int count,
         CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        var input = await ClassifyRequestReader.ReadAsync(request, options.Value, json.Value, cancellationToken);
-        var model = models.Get(input.Model);
-        RequestLog.SetModel(request.HttpContext, model.Name);
-        RequestLog.SetLabelCount(request.HttpContext, input.Labels.Count);
-        RequestLog.SetImageBytes(request.HttpContext, input.Image.Length);
-
-        var imageTask = Timed(() => inference.EmbedImageAsync(model, input.Image, cancellationToken));
-        var textTask = Timed(() => inference.EmbedLabelsAsync(model, input.Labels, input.Templates, cancellationToken));
-        var (image, imageMs) = await imageTask;
-        var (labels, textMs) = await textTask;
-
-        var ranked = ZeroShotScorer.Rank(image, labels, input.Labels, model.LogitScale);
-        var count = Math.Min(input.TopK ?? ranked.Length, ranked.Length);
-        var results = ranked.Take(count).Select(r => new LabelResult(r.Label, r.Score, r.Similarity)).ToList();
-        var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return TypedResults.Ok(new ClassifyResponse(model.Name, results, input.Templates, model.Provider,
-            new ClassifyTimings(Math.Round(imageMs, 2), Math.Round(textMs, 2), Math.Round(total, 2))));
+        try
+        {
+            return await inference.EmbedImageAsync(model, image, cancellationToken);
+        }
+        catch (InvalidImageException e) when (count > 1)
+        {
+            throw new InvalidImageException(e.Problem, $"images[{index}]: {e.Message}", e);
+        }
     }
 
-    private static async Task<(T Result, double Ms)> Timed<T>(Func<Task<T>> work)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var result = await work();
-        return (result, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-    }
+    private static ClassifyTimings Timings(double imageMs, double textMs, long started) =>
+        new(Math.Round(imageMs, 2), Math.Round(textMs, 2), Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2));
 }

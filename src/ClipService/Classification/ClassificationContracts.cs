@@ -1,44 +1,64 @@
 using System.ComponentModel;
 using ClipService.Core.Imaging;
+using ClipService.Core.Scoring;
 
 namespace ClipService.Classification;
 
-/// <summary>POST /classify as JSON.</summary>
-public sealed record ClassifyJsonRequest
+/// <summary>The label options /classify and /classify/batch share (JSON).</summary>
+public abstract record ClassifyJsonOptions
 {
-    /// <summary>The image file's bytes, base64 (a data: URL prefix is accepted).</summary>
-    [Description($"The image file ({ClipImageDecoder.SupportedFormatNames}), base64-encoded; a data: URL prefix is accepted.")]
-    public string? Image { get; init; }
-
-    [Description("Candidate labels, e.g. [\"cat\", \"dog\"]. Each is put into the template(s).")]
+    /// <example>["cat", "dog", "red circle"]</example>
+    [Description("Candidate labels, e.g. [\"cat\", \"dog\"]. Each is put into the template(s). Give either labels or label_set.")]
     public IReadOnlyList<string>? Labels { get; init; }
 
+    /// <example>imagenet</example>
+    [Description("A named label set (see GET /label-sets) instead of labels, e.g. \"imagenet\"; its own templates apply unless template/templates are given.")]
+    public string? LabelSet { get; init; }
+
+    /// <example>a photo of a {}.</example>
     [Description("Prompt template with {} where the label goes. Default: \"a photo of a {}.\"")]
     public string? Template { get; init; }
 
-    [Description("Several templates to ensemble (each label's embeddings averaged), or one named set: \"imagenet7\".")]
+    [Description("Several templates to ensemble (each label's embeddings averaged), or one named set: \"imagenet7\" or \"imagenet80\".")]
     public IReadOnlyList<string>? Templates { get; init; }
 
     [Description("Model name (see GET /models); default: the service's default model.")]
     public string? Model { get; init; }
 
+    /// <example>5</example>
     [Description("Return only the best k labels (scores are still a softmax over all labels).")]
     public int? TopK { get; init; }
 }
 
-/// <summary>POST /classify as multipart/form-data (what Swagger UI's form sends).</summary>
-public sealed record ClassifyForm
+/// <summary>POST /classify as JSON.</summary>
+public sealed record ClassifyJsonRequest : ClassifyJsonOptions
 {
-    [Description($"The image file ({ClipImageDecoder.SupportedFormatNames}).")]
-    public required IFormFile Image { get; init; }
+    /// <example>data:image/png;base64,iVBORw0KGgo...</example>
+    [Description($"The image file ({ClipImageDecoder.SupportedFormatNames}), base64-encoded or as a data: URI (or an http(s) URL when Clip:ImageUrls:Enabled).")]
+    public string? Image { get; init; }
+}
 
-    [Description("One field per label; a single value with commas is split on the commas (send labels containing commas as JSON).")]
-    public required IReadOnlyList<string> Labels { get; init; }
+/// <summary>POST /classify/batch as JSON.</summary>
+public sealed record ClassifyBatchJsonRequest : ClassifyJsonOptions
+{
+    /// <example>["data:image/png;base64,iVBORw0KGgo...", "iVBORw0KGgo..."]</example>
+    [Description("The images, each base64-encoded or a data: URI (or an http(s) URL when Clip:ImageUrls:Enabled); at most Clip:MaxImagesPerRequest.")]
+    public IReadOnlyList<string>? Images { get; init; }
+}
+
+/// <summary>The label options of the multipart forms (what Swagger UI's form sends).</summary>
+public abstract record ClassifyFormOptions
+{
+    [Description("One field per label; a single value with commas is split on the commas (send labels containing commas as JSON). Or give label_set.")]
+    public IReadOnlyList<string>? Labels { get; init; }
+
+    [Description("A named label set (see GET /label-sets) instead of labels, e.g. imagenet.")]
+    public string? LabelSet { get; init; }
 
     [Description("Prompt template with {} where the label goes. Default: \"a photo of a {}.\"")]
     public string? Template { get; init; }
 
-    [Description("Several templates to ensemble, one field each, or one named set: \"imagenet7\".")]
+    [Description("Several templates to ensemble, one field each, or one named set: imagenet7 or imagenet80.")]
     public IReadOnlyList<string>? Templates { get; init; }
 
     [Description("Model name (see GET /models).")]
@@ -48,14 +68,36 @@ public sealed record ClassifyForm
     public int? TopK { get; init; }
 }
 
-/// <summary>One label's result.</summary>
-/// <param name="Label">The label as given.</param>
-/// <param name="Score">Softmax probability over all the request's labels (they sum to 1 before any top_k cut).</param>
-/// <param name="Similarity">Raw cosine similarity between the image and the label's prompt embedding.</param>
-public sealed record LabelResult(string Label, float Score, float Similarity);
+/// <summary>POST /classify as multipart/form-data.</summary>
+public sealed record ClassifyForm : ClassifyFormOptions
+{
+    [Description($"The image file ({ClipImageDecoder.SupportedFormatNames}); exactly one (several: use /classify/batch).")]
+    public required IFormFile Image { get; init; }
+}
+
+/// <summary>POST /classify/batch as multipart/form-data.</summary>
+public sealed record ClassifyBatchForm : ClassifyFormOptions
+{
+    [Description($"The image files ({ClipImageDecoder.SupportedFormatNames}), one `images` part each (at most Clip:MaxImagesPerRequest).")]
+    public required IReadOnlyList<IFormFile> Images { get; init; }
+}
 
 /// <summary>Where the time went, in milliseconds.</summary>
 public sealed record ClassifyTimings(double ImageMs, double TextMs, double TotalMs);
 
 /// <summary>Labels ranked by score, best first.</summary>
-public sealed record ClassifyResponse(string Model, IReadOnlyList<LabelResult> Labels, IReadOnlyList<string> Templates, string Provider, ClassifyTimings Timings);
+/// <param name="Labels">Each label's softmax probability over all the labels (summing to 1 before any top_k cut) and raw cosine similarity.</param>
+/// <param name="Templates">The templates the labels were put in (ensembled when several).</param>
+/// <param name="LabelSet">The label set used, if any.</param>
+/// <param name="Truncated">How many labels had a prompt longer than the model's context, truncated (end token kept) as CLIP's reference does.</param>
+public sealed record ClassifyResponse(string Model, IReadOnlyList<LabelScore> Labels, IReadOnlyList<string> Templates, string? LabelSet, int Truncated,
+    string Provider, ClassifyTimings Timings);
+
+/// <summary>One image's ranking in a batch.</summary>
+public sealed record ClassifyResult(IReadOnlyList<LabelScore> Labels);
+
+/// <summary>Each image's labels ranked by score, in the order the images were given.</summary>
+/// <param name="Results">One per image, in input order; each equals what /classify answers for that image.</param>
+/// <param name="Truncated">How many labels had a prompt longer than the model's context (truncated, end token kept).</param>
+public sealed record ClassifyBatchResponse(string Model, IReadOnlyList<ClassifyResult> Results, IReadOnlyList<string> Templates, string? LabelSet, int Truncated,
+    string Provider, ClassifyTimings Timings);

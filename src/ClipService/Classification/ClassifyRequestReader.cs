@@ -1,93 +1,83 @@
-using System.Text.Json;
-using ClipService.Core.Scoring;
 using ClipService.Errors;
 using ClipService.Models;
+using ClipService.Requests;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Primitives;
 
 namespace ClipService.Classification;
 
-/// <summary>A /classify request, read from either content type and validated.</summary>
-internal sealed record ClassifyInput(ReadOnlyMemory<byte> Image, IReadOnlyList<string> Labels, IReadOnlyList<string> Templates, string? Model, int? TopK);
+/// <summary>What a classification asks for besides its images, as given (validated by <see cref="ZeroShotLabels"/>).</summary>
+internal sealed record LabelChoice(IReadOnlyList<string>? Labels, string? LabelSet, string? Template, IReadOnlyList<string> Templates, string? Model, int? TopK);
 
-/// <summary>Reads /classify bodies: multipart/form-data or application/json, with the same rules for both.</summary>
+/// <summary>A /classify or /classify/batch request: the images' bytes in input order, and the label choice.</summary>
+internal sealed record ClassifyInput(IReadOnlyList<ReadOnlyMemory<byte>> Images, LabelChoice Choice);
+
+/// <summary>Reads /classify and /classify/batch bodies: multipart/form-data or application/json, with the same rules for both.</summary>
 internal static class ClassifyRequestReader
 {
-    public static async Task<ClassifyInput> ReadAsync(HttpRequest request, ClipOptions options, JsonOptions json, CancellationToken cancellationToken)
+    public static async Task<ClassifyInput> ReadAsync(HttpRequest request, bool batch, ImageInputs images, ClipOptions options, JsonOptions json,
+        CancellationToken cancellationToken)
     {
-        if (request.HasFormContentType)
-            return await ReadFormAsync(request, options, cancellationToken);
-        if (request.HasJsonContentType())
-            return await ReadJsonAsync(request, options, json, cancellationToken);
-        throw new UnsupportedMediaTypeException(
-            $"Send multipart/form-data (fields image, labels) or application/json; got '{request.ContentType ?? "no content type"}'.");
+        var field = batch ? "images" : "image";
+        var kind = RequestBody.KindOf(request, $"multipart/form-data (fields {field}, labels or label_set) or application/json");
+        return kind == BodyKind.Form
+            ? await ReadFormAsync(request, batch, options, cancellationToken)
+            : await ReadJsonAsync(request, batch, images, options, json, cancellationToken);
     }
 
-    private static async Task<ClassifyInput> ReadFormAsync(HttpRequest request, ClipOptions options, CancellationToken cancellationToken)
+    private static async Task<ClassifyInput> ReadFormAsync(HttpRequest request, bool batch, ClipOptions options, CancellationToken cancellationToken)
     {
         var form = await request.ReadFormAsync(cancellationToken);
-        var file = form.Files.GetFile("image")
-            ?? throw new BadRequestException(form.ContainsKey("image")
-                ? "The 'image' field must be a file upload, not text."
+        var files = RequestBody.Files(form, batch ? "images" : "image");
+        if (!batch && files.Count > 1)
+            throw new BadRequestException($"{files.Count} 'image' parts were sent; /classify takes one image. Send several as 'images' parts to /classify/batch.");
+        if (files.Count == 0)
+        {
+            throw new BadRequestException(batch
+                ? "The multipart field 'images' (one part per image file) is required."
                 : "The multipart field 'image' (the image file) is required.");
-        var image = await ReadFileAsync(file, cancellationToken);
-        var labels = SplitLabels(form["labels"]);
-        return Validate(image, labels, NullIfEmpty(form["template"]), form["templates"].Where(t => !string.IsNullOrEmpty(t)).ToList()!,
-            NullIfEmpty(form["model"]), ParseTopK(form["top_k"]), options);
+        }
+
+        CheckCount(files.Count, options);
+        var images = new ReadOnlyMemory<byte>[files.Count];
+        for (var i = 0; i < files.Count; i++)
+            images[i] = await RequestBody.ReadFileAsync(files[i], cancellationToken);
+        var labels = form.ContainsKey("labels") ? SplitLabels(form["labels"]) : null;
+        return new ClassifyInput(images, new LabelChoice(labels, RequestBody.Text(form, "label_set"), RequestBody.Text(form, "template"),
+            RequestBody.Texts(form, "templates"), RequestBody.Text(form, "model"), RequestBody.WholeNumber(form, "top_k")));
     }
 
-    private static async Task<ClassifyInput> ReadJsonAsync(HttpRequest request, ClipOptions options, JsonOptions json, CancellationToken cancellationToken)
+    private static async Task<ClassifyInput> ReadJsonAsync(HttpRequest request, bool batch, ImageInputs inputs, ClipOptions options, JsonOptions json,
+        CancellationToken cancellationToken)
     {
-        ClassifyJsonRequest? body;
-        try
+        ClassifyJsonOptions body;
+        IReadOnlyList<string?> given;
+        if (batch)
         {
-            body = await request.ReadFromJsonAsync<ClassifyJsonRequest>(json.SerializerOptions, cancellationToken);
+            var batchBody = await RequestBody.ReadJsonAsync<ClassifyBatchJsonRequest>(request, json.SerializerOptions, cancellationToken);
+            given = batchBody.Images ?? throw new BadRequestException("'images' is required: a list of images, each base64-encoded or a data: URI.");
+            if (given.Count == 0)
+                throw new BadRequestException("'images' is empty: give at least one image.");
+            body = batchBody;
         }
-        catch (JsonException e)
+        else
         {
-            throw new BadRequestException($"The JSON body is invalid: {e.Message}");
+            var single = await RequestBody.ReadJsonAsync<ClassifyJsonRequest>(request, json.SerializerOptions, cancellationToken);
+            if (string.IsNullOrEmpty(single.Image))
+                throw new BadRequestException("'image' (the image file, base64-encoded or a data: URI) is required.");
+            given = [single.Image];
+            body = single;
         }
 
-        if (body is null)
-            throw new BadRequestException("The JSON body is empty.");
-        if (string.IsNullOrEmpty(body.Image))
-            throw new BadRequestException("'image' (the image file, base64-encoded) is required.");
-        return Validate(DecodeBase64(body.Image), body.Labels ?? [], body.Template, body.Templates ?? [], body.Model, body.TopK, options);
+        CheckCount(given.Count, options);
+        var images = await Task.WhenAll(given.Select((image, i) => inputs.ReadAsync(image, batch ? $"images[{i}]" : "image", cancellationToken)));
+        return new ClassifyInput(images, new LabelChoice(body.Labels, body.LabelSet, body.Template, body.Templates ?? [], body.Model, body.TopK));
     }
 
-    internal static ClassifyInput Validate(ReadOnlyMemory<byte> image, IReadOnlyList<string> labels, string? template,
-        IReadOnlyList<string> templates, string? model, int? topK, ClipOptions options)
+    private static void CheckCount(int images, ClipOptions options)
     {
-        var cleaned = LabelRules.Validate(labels, options);
-        if (topK is < 1)
-            throw new BadRequestException("'top_k' must be at least 1.");
-        return new ClassifyInput(image, cleaned, ResolveTemplates(template, templates, options), model, topK);
-    }
-
-    private static List<string> ResolveTemplates(string? template, IReadOnlyList<string> templates, ClipOptions options)
-    {
-        if (template is not null && templates.Count > 0)
-            throw new BadRequestException("Give either 'template' or 'templates', not both.");
-        if (template is not null)
-        {
-            return PromptTemplates.IsValid(template) ? [template]
-                : throw new BadRequestException($"'template' must contain {PromptTemplates.Placeholder} where the label goes; got '{template}'.");
-        }
-
-        if (templates.Count == 0)
-            return [PromptTemplates.Default];
-        if (templates.Count == 1 && !PromptTemplates.IsValid(templates[0]))
-        {
-            return PromptTemplates.Named.TryGetValue(templates[0], out var named) ? [.. named]
-                : throw new BadRequestException(
-                    $"'{templates[0]}' is neither a template (no {PromptTemplates.Placeholder}) nor a named set ({string.Join(", ", PromptTemplates.Named.Keys)}).");
-        }
-
-        if (templates.Count > options.MaxTemplates)
-            throw new BadRequestException($"At most {options.MaxTemplates} templates are accepted; got {templates.Count}.");
-        var invalid = templates.FirstOrDefault(t => !PromptTemplates.IsValid(t));
-        return invalid is null ? [.. templates]
-            : throw new BadRequestException($"Every template must contain {PromptTemplates.Placeholder}; '{invalid}' does not.");
+        if (images > options.MaxImagesPerRequest)
+            throw new BadRequestException($"At most {options.MaxImagesPerRequest} images per request (Clip:MaxImagesPerRequest); got {images}.");
     }
 
     // Swagger UI sends an array field as one comma-joined value; repeated fields are taken as they are.
@@ -95,39 +85,4 @@ internal static class ClassifyRequestReader
         values.Count == 1 && values[0]!.Contains(',', StringComparison.Ordinal)
             ? [.. values[0]!.Split(',', StringSplitOptions.TrimEntries)]
             : [.. values.Select(v => v ?? "")];
-
-    private static int? ParseTopK(StringValues value)
-    {
-        if (StringValues.IsNullOrEmpty(value))
-            return null;
-        return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var k)
-            ? k
-            : throw new BadRequestException($"'top_k' must be a whole number; got '{value}'.");
-    }
-
-    private static string? NullIfEmpty(StringValues value) => StringValues.IsNullOrEmpty(value) ? null : value.ToString();
-
-    internal static async Task<ReadOnlyMemory<byte>> ReadFileAsync(IFormFile file, CancellationToken cancellationToken)
-    {
-        if (file.Length == 0)
-            throw new BadRequestException("The uploaded image is empty (0 bytes).");
-        using var buffer = new MemoryStream((int)Math.Min(file.Length, int.MaxValue));
-        await using var stream = file.OpenReadStream();
-        await stream.CopyToAsync(buffer, cancellationToken);
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-    }
-
-    internal static byte[] DecodeBase64(string value)
-    {
-        var comma = value.StartsWith("data:", StringComparison.OrdinalIgnoreCase) ? value.IndexOf(',', StringComparison.Ordinal) : -1;
-        var payload = comma >= 0 ? value[(comma + 1)..] : value;
-        try
-        {
-            return Convert.FromBase64String(payload);
-        }
-        catch (FormatException)
-        {
-            throw new BadRequestException("'image' is not valid base64.");
-        }
-    }
 }

@@ -1,11 +1,12 @@
-using ClipService.Classification;
 using ClipService.Errors;
+using ClipService.Hosting;
 using ClipService.Inference;
 using ClipService.Models;
 using ClipService.OpenApi;
+using ClipService.Requests;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using ClipService.Hosting;
 
 namespace ClipService.Embeddings;
 
@@ -17,62 +18,66 @@ public static class EmbeddingsApi
         group.MapPost("/image", EmbedImage)
             .WithName("EmbedImage")
             .WithSummary("CLIP embedding of one image")
-            .WithDescription("multipart/form-data with a file field `image` (and optionally `model`). Returns the L2-normalised image embedding.")
-            .Accepts<EmbedImageForm>("multipart/form-data")
-            .Produces<EmbedImageResponse>()
+            .WithDescription("multipart/form-data with a file field `image`, or application/json `{\"image\": base64 or data: URI}` (and optionally `model`). " +
+                "Returns `{model, embeddings: [[...]], dimensions, truncated: 0}`: the same shape as /embed/text, with one L2-normalised row.")
+            .Accepts<EmbedImageForm>("multipart/form-data", "application/json")
+            .Produces<EmbeddingsResponse>()
             .ProducesClipProblems()
             .DisableAntiforgery();
         group.MapPost("/text", EmbedText)
             .WithName("EmbedText")
             .WithSummary("CLIP embeddings of texts")
-            .WithDescription("JSON `{ \"texts\": [...], \"model\"?: \"...\" }`. Texts are tokenised exactly as given (no template); returns one L2-normalised embedding per text, in order.")
+            .WithDescription("JSON `{ \"texts\": [...], \"model\"?: \"...\" }`. Texts are tokenised exactly as given (no template); one longer than " +
+                "the model's context is truncated as CLIP's reference does (end token kept) and counted in `truncated`. Returns " +
+                "`{model, embeddings, dimensions, truncated}` with one L2-normalised row per text, in order.")
             .Accepts<EmbedTextRequest>("application/json")
-            .Produces<EmbedTextResponse>()
+            .Produces<EmbeddingsResponse>()
             .ProducesClipProblems(uploads: false);
         return app;
     }
 
-    internal static async Task<Ok<EmbedImageResponse>> EmbedImage(HttpRequest request, ModelRegistry models, IClipInference inference,
-        CancellationToken cancellationToken)
+    internal static async Task<Ok<EmbeddingsResponse>> EmbedImage(HttpRequest request, ModelRegistry models, IClipInference inference, ImageInputs images,
+        IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
-        if (!request.HasFormContentType)
-            throw new UnsupportedMediaTypeException($"Send multipart/form-data with a file field 'image'; got '{request.ContentType ?? "no content type"}'.");
-        var form = await request.ReadFormAsync(cancellationToken);
-        var file = form.Files.GetFile("image") ?? throw new BadRequestException("The multipart field 'image' (the image file) is required.");
-        var model = models.Get(form["model"]);
-        var image = await ClassifyRequestReader.ReadFileAsync(file, cancellationToken);
+        ReadOnlyMemory<byte> image;
+        string? modelName;
+        if (RequestBody.KindOf(request, "multipart/form-data (file field image) or application/json {\"image\": base64}") == BodyKind.Form)
+        {
+            var form = await request.ReadFormAsync(cancellationToken);
+            var file = RequestBody.Files(form, "image") switch
+            {
+                [var one] => one,
+                [] => throw new BadRequestException("The multipart field 'image' (the image file) is required."),
+                var several => throw new BadRequestException($"{several.Count} 'image' parts were sent; /embed/image takes one (POST /v1/embeddings takes several)."),
+            };
+            image = await RequestBody.ReadFileAsync(file, cancellationToken);
+            modelName = RequestBody.Text(form, "model");
+        }
+        else
+        {
+            var body = await RequestBody.ReadJsonAsync<EmbedImageJsonRequest>(request, json.Value.SerializerOptions, cancellationToken);
+            image = await images.ReadAsync(body.Image, "image", cancellationToken);
+            modelName = body.Model;
+        }
+
+        var model = models.Get(modelName);
         RequestLog.SetModel(request.HttpContext, model.Name);
         RequestLog.SetImageBytes(request.HttpContext, image.Length);
         var embedding = await inference.EmbedImageAsync(model, image, cancellationToken);
-        return TypedResults.Ok(new EmbedImageResponse(model.Name, embedding));
+        return TypedResults.Ok(new EmbeddingsResponse(model.Name, [embedding], embedding.Length, 0));
     }
 
-    internal static async Task<Ok<EmbedTextResponse>> EmbedText(HttpRequest request, ModelRegistry models, IClipInference inference,
-        IOptions<ClipOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    internal static async Task<Ok<EmbeddingsResponse>> EmbedText(HttpRequest request, ModelRegistry models, IClipInference inference,
+        IOptions<ClipOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
-        if (!request.HasJsonContentType())
-            throw new UnsupportedMediaTypeException($"Send application/json {{\"texts\": [...]}}; got '{request.ContentType ?? "no content type"}'.");
-        EmbedTextRequest? body;
-        try
-        {
-            body = await request.ReadFromJsonAsync<EmbedTextRequest>(json.Value.SerializerOptions, cancellationToken);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new BadRequestException($"The JSON body is invalid: {e.Message}");
-        }
-
-        var texts = body?.Texts ?? throw new BadRequestException("'texts' is required: a list of strings.");
-        if (texts.Count == 0 || texts.Count > options.Value.MaxTexts)
-            throw new BadRequestException($"'texts' must hold 1 to {options.Value.MaxTexts} strings; got {texts.Count}.");
-        if (texts.Any(t => t is null || t.Length > options.Value.MaxLabelLength))
-            throw new BadRequestException($"Every text must be a string of at most {options.Value.MaxLabelLength} characters.");
+        RequestBody.KindOf(request, "application/json {\"texts\": [...]}", formAllowed: false);
+        var body = await RequestBody.ReadJsonAsync<EmbedTextRequest>(request, json.Value.SerializerOptions, cancellationToken);
+        var texts = body.Texts ?? throw new BadRequestException("'texts' is required: a list of strings.");
+        TextRules.Validate(texts, "texts", options.Value);
         var model = models.Get(body.Model);
         RequestLog.SetModel(request.HttpContext, model.Name);
         RequestLog.SetLabelCount(request.HttpContext, texts.Count);
-        var flat = await inference.EmbedTextsAsync(model, texts, cancellationToken);
-        var size = model.EmbeddingSize;
-        var rows = Enumerable.Range(0, texts.Count).Select(i => (IReadOnlyList<float>)flat.AsSpan(i * size, size).ToArray()).ToList();
-        return TypedResults.Ok(new EmbedTextResponse(model.Name, rows));
+        var embeddings = await inference.EmbedTextsAsync(model, texts, cancellationToken);
+        return TypedResults.Ok(new EmbeddingsResponse(model.Name, embeddings.Rows, model.EmbeddingSize, embeddings.Truncated));
     }
 }

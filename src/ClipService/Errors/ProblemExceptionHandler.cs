@@ -39,6 +39,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
+            Exception = exception,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }

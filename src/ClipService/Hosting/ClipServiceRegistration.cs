@@ -2,6 +2,10 @@ using ClipService.Classification;
 using ClipService.DemoPage;
 using ClipService.Embeddings;
 using ClipService.Health;
+using ClipService.ImageUrls;
+using ClipService.LabelSets;
+using ClipService.OpenAi;
+using ClipService.Requests;
 using ClipService.Inference;
 using ClipService.Limits;
 using ClipService.Models;
@@ -31,6 +35,16 @@ public static class ClipServiceRegistration
         builder.Services.AddSingleton<IClipInference>(sp => sp.GetRequiredService<ClipInference>());
         builder.Services.AddHostedService<ModelLoader>();
         builder.AddConnectionLimits();
+        builder.AddValidatedOptions<LabelSetOptions>(LabelSetOptions.SectionName);
+        builder.Services.AddSingleton<IValidateOptions<LabelSetOptions>, LabelSetFolderValidator>();
+        builder.Services.AddSingleton<LabelSetCatalog>();
+        builder.Services.AddSingleton<LabelSetEmbeddings>();
+        builder.Services.AddHostedService<LabelSetPrecompute>();
+        builder.Services.AddSingleton<ZeroShotLabels>();
+        builder.Services.AddSingleton<ImageInputs>();
+        builder.AddValidatedOptions<ImageUrlOptions>(ImageUrlOptions.SectionName);
+        builder.Services.AddImageUrls();
+        builder.Services.AddOpenAiErrors();
         builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form =>
             form.MultipartBodyLengthLimit = builder.Configuration.GetValue($"{ClipOptions.SectionName}:{nameof(ClipOptions.MaxRequestBytes)}", ClipOptions.DefaultMaxRequestBytes));
         return builder;
@@ -44,6 +58,8 @@ public static class ClipServiceRegistration
     {
         app.MapClassification();
         app.MapEmbeddings();
+        app.MapLabelSets();
+        app.MapOpenAi();
         app.MapModels();
         app.MapHealth();
         app.MapDemoPage();

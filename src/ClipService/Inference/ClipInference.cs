@@ -17,36 +17,38 @@ public sealed class ClipInference(
     IOptions<InferenceOptions> inference,
     IOptions<BatchingOptions> batching) : IClipInference
 {
+    /// <summary>Prompts per text-encoder run when computing large ensembles.</summary>
+    internal const int PromptsPerRun = 256;
+
     private TimeSpan Timeout => TimeSpan.FromSeconds(inference.Value.RequestTimeoutSeconds);
 
     public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
         batchers.For(model).EncodeAsync(encodedImage, Timeout, cancellationToken);
 
-    public async Task<float[]> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    public async Task<TextEmbeddings> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
         var keys = texts.Select(t => TextEmbeddingCache.PromptKey(model.Name, t)).ToList();
-        var rows = await cache.GetOrComputeAsync(keys, (missing, token) => gate.RunAsync(() =>
+        var rows = await cache.GetOrComputeAsync(keys, (missing, token) =>
         {
-            var embeddings = model.EncodeTexts([.. missing.Select(i => texts[i])]);
-            return Rows(embeddings, missing.Count, model.EmbeddingSize);
-        }, token), cancellationToken);
-        return Flatten(rows, model.EmbeddingSize);
+            var prompts = Tokenize(model, [.. missing.Select(i => texts[i])]);
+            return gate.RunAsync(() => Encode(model, prompts), token);
+        }, cancellationToken);
+        return new TextEmbeddings(rows);
     }
 
-    public async Task<float[]> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken)
+    public async Task<TextEmbeddings> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken)
     {
         if (templates.Count == 1)
             return await EmbedTextsAsync(model, [.. labels.Select(l => PromptTemplates.Apply(templates[0], l))], cancellationToken);
 
         var keys = labels.Select(l => TextEmbeddingCache.EnsembleKey(model.Name, templates, l)).ToList();
-        var rows = await cache.GetOrComputeAsync(keys, async (missing, token) =>
-        {
-            var prompts = missing.SelectMany(i => templates.Select(t => PromptTemplates.Apply(t, labels[i]))).ToList();
-            var embeddings = await EmbedTextsAsync(model, prompts, token);
-            return Rows(ZeroShotScorer.Ensemble(embeddings, missing.Count, templates.Count, model.EmbeddingSize), missing.Count, model.EmbeddingSize);
-        }, cancellationToken);
-        return Flatten(rows, model.EmbeddingSize);
+        var rows = await cache.GetOrComputeAsync(keys,
+            (missing, token) => EnsembleAsync(model, [.. missing.Select(i => labels[i])], templates, token), cancellationToken);
+        return new TextEmbeddings(rows);
     }
+
+    public async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
+        new(await EnsembleAsync(model, labels, templates, cancellationToken));
 
     /// <summary>One text run, one image decode (loads Skia's native library), and one image run at each
     /// power-of-two batch size up to the largest batch.</summary>
@@ -72,14 +74,68 @@ public sealed class ClipInference(
         }
     }
 
-    private static float[][] Rows(float[] flat, int count, int size) =>
-        [.. Enumerable.Range(0, count).Select(i => flat.AsSpan(i * size, size).ToArray())];
-
-    private static float[] Flatten(float[][] rows, int size)
+    /// <summary>
+    /// Each label in every template, encoded in runs of at most <see cref="PromptsPerRun"/> prompts (so a large
+    /// label set does not hold the encoder for long), each label's prompts ensembled into its own row.
+    /// </summary>
+    private async Task<TextEmbedding[]> EnsembleAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken)
     {
-        var flat = new float[rows.Length * size];
+        var result = new TextEmbedding[labels.Count];
+        var labelsPerRun = Math.Max(1, PromptsPerRun / templates.Count);
+        for (var first = 0; first < labels.Count; first += labelsPerRun)
+        {
+            var count = Math.Min(labelsPerRun, labels.Count - first);
+            var texts = new List<string>(count * templates.Count);
+            for (var l = first; l < first + count; l++)
+                texts.AddRange(templates.Select(t => PromptTemplates.Apply(t, labels[l])));
+            var prompts = Tokenize(model, texts);
+            var flat = await gate.RunAsync(() => model.Text.Encode(prompts.Ids), cancellationToken);
+
+            var dim = model.EmbeddingSize;
+            var block = templates.Count * dim;
+            for (var l = 0; l < count; l++)
+            {
+                var row = new float[dim];
+                ZeroShotScorer.Ensemble(flat.AsSpan(l * block, block), templates.Count, row);
+                var tokens = 0;
+                var truncated = false;
+                for (var t = l * templates.Count; t < (l + 1) * templates.Count; t++)
+                {
+                    tokens += prompts.Ids[t].Length;
+                    truncated |= prompts.Truncated[t];
+                }
+
+                result[first + l] = new TextEmbedding(row, tokens, truncated);
+            }
+        }
+
+        return result;
+    }
+
+    private sealed record TokenizedTexts(int[][] Ids, bool[] Truncated);
+
+    // Outside the gate: tokenizing needs no encoder slot.
+    private static TokenizedTexts Tokenize(ClipModel model, List<string> texts)
+    {
+        var ids = new int[texts.Count][];
+        var truncated = new bool[texts.Count];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            ids[i] = model.Tokenizer.Tokenize(texts[i], model.ContextLength, out var length);
+            truncated[i] = length > model.ContextLength;
+        }
+
+        return new TokenizedTexts(ids, truncated);
+    }
+
+    private static TextEmbedding[] Encode(ClipModel model, TokenizedTexts prompts)
+    {
+        var flat = model.Text.Encode(prompts.Ids);
+        var dim = model.EmbeddingSize;
+        var rows = new TextEmbedding[prompts.Ids.Length];
+        // Each row gets its own array: the cache keeps rows individually, and a slice would pin the whole batch.
         for (var i = 0; i < rows.Length; i++)
-            rows[i].CopyTo(flat, i * size);
-        return flat;
+            rows[i] = new TextEmbedding(flat.AsSpan(i * dim, dim).ToArray(), prompts.Ids[i].Length, prompts.Truncated[i]);
+        return rows;
     }
 }

@@ -8,11 +8,17 @@ public interface IClipInference
     /// <summary>Decodes, preprocesses and encodes one image; L2-normalised.</summary>
     Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken);
 
-    /// <summary>Encodes texts exactly as given; row-major [texts × dim], L2-normalised.</summary>
-    Task<float[]> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken);
+    /// <summary>Encodes texts exactly as given (cached by model and text); texts longer than the context are truncated.</summary>
+    Task<TextEmbeddings> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken);
 
-    /// <summary>Label embeddings for zero-shot scoring: each label in every template, ensembled when there are several.</summary>
-    Task<float[]> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken);
+    /// <summary>Label embeddings for zero-shot scoring: each label in every template, ensembled when there are several (cached).</summary>
+    Task<TextEmbeddings> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="EmbedLabelsAsync"/> but bypassing the cache, in encoder runs of bounded size so other requests
+    /// interleave: for large label sets whose embeddings the caller keeps.
+    /// </summary>
+    Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken);
 
     /// <summary>Runs the encoders once so the first request does not pay for initialisation.</summary>
     Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken);

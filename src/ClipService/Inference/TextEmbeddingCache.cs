@@ -24,13 +24,13 @@ public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
     private readonly long _maxBytes = (long)options.Value.MaxMegabytes * 1024 * 1024;
     private readonly Dictionary<string, LinkedListNode<Entry>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<Entry> _recency = new();
-    private readonly Dictionary<string, TaskCompletionSource<float[]>> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TaskCompletionSource<TextEmbedding>> _pending = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private long _bytes;
     private long _hits;
     private long _misses;
 
-    private sealed record Entry(string Key, float[] Value, long Bytes);
+    private sealed record Entry(string Key, TextEmbedding Value, long Bytes);
 
     public long Hits => Interlocked.Read(ref _hits);
     public long Misses => Interlocked.Read(ref _misses);
@@ -62,13 +62,13 @@ public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
     /// The values of <paramref name="keys"/>: cached ones at once, ones being computed by another caller awaited,
     /// and the rest computed by one call of <paramref name="compute"/> with their indexes.
     /// </summary>
-    public async Task<float[][]> GetOrComputeAsync(IReadOnlyList<string> keys,
-        Func<IReadOnlyList<int>, CancellationToken, Task<float[][]>> compute, CancellationToken cancellationToken)
+    public async Task<TextEmbedding[]> GetOrComputeAsync(IReadOnlyList<string> keys,
+        Func<IReadOnlyList<int>, CancellationToken, Task<TextEmbedding[]>> compute, CancellationToken cancellationToken)
     {
-        var results = new float[]?[keys.Count];
-        var waits = new List<(int Index, Task<float[]> Task)>();
-        var owned = new List<(int Index, TaskCompletionSource<float[]> Source)>();
-        var ownedByKey = new Dictionary<string, TaskCompletionSource<float[]>>(StringComparer.Ordinal);
+        var results = new TextEmbedding?[keys.Count];
+        var waits = new List<(int Index, Task<TextEmbedding> Task)>();
+        var owned = new List<(int Index, TaskCompletionSource<TextEmbedding> Source)>();
+        var ownedByKey = new Dictionary<string, TaskCompletionSource<TextEmbedding>>(StringComparer.Ordinal);
         lock (_lock)
         {
             for (var i = 0; i < keys.Count; i++)
@@ -89,7 +89,7 @@ public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
                 }
                 else
                 {
-                    var source = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    var source = new TaskCompletionSource<TextEmbedding>(TaskCreationOptions.RunContinuationsAsynchronously);
                     _pending[keys[i]] = source;
                     ownedByKey[keys[i]] = source;
                     owned.Add((i, source));
@@ -140,9 +140,9 @@ public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
         return results!;
     }
 
-    private void Store(string key, float[] value)
+    private void Store(string key, TextEmbedding value)
     {
-        var bytes = value.Length * sizeof(float) + key.Length * sizeof(char) + 96;
+        var bytes = value.Vector.Length * sizeof(float) + key.Length * sizeof(char) + 128;
         if (bytes > _maxBytes || _entries.ContainsKey(key))
             return;
         _entries[key] = _recency.AddFirst(new Entry(key, value, bytes));

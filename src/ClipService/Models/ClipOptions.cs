@@ -11,9 +11,10 @@ public sealed class ClipOptions
     public const string SectionName = "Clip";
     public const string DefaultModelsPath = "models";
     public const int DefaultMaxLabels = 256;
-    public const int DefaultMaxLabelLength = 512;
+    public const int DefaultMaxLabelLength = 4096;
     public const int DefaultMaxTemplates = 32;
     public const int DefaultMaxTexts = 256;
+    public const int DefaultMaxImagesPerRequest = 32;
     public const long DefaultMaxRequestBytes = 20 * 1024 * 1024;
 
     /// <summary>Folder whose sub-folders are model folders (or itself one). A relative path is looked for in the
@@ -40,7 +41,9 @@ public sealed class ClipOptions
     [Range(1, 10_000)]
     public int MaxLabels { get; set; } = DefaultMaxLabels;
 
-    [Range(1, 10_000)]
+    /// <summary>Longest label or text, in characters: a bound on tokenizing work, far above what the context holds
+    /// (longer prompts are truncated to the context, end token kept, as CLIP's reference does).</summary>
+    [Range(1, 1_000_000)]
     public int MaxLabelLength { get; set; } = DefaultMaxLabelLength;
 
     [Range(1, 1_000)]
@@ -48,6 +51,10 @@ public sealed class ClipOptions
 
     [Range(1, 10_000)]
     public int MaxTexts { get; set; } = DefaultMaxTexts;
+
+    /// <summary>Most images in one /classify/batch or /v1/embeddings request.</summary>
+    [Range(1, 1_024)]
+    public int MaxImagesPerRequest { get; set; } = DefaultMaxImagesPerRequest;
 
     /// <summary>Largest request body accepted (uploads and JSON), in bytes; larger ones get 413.</summary>
     [Range(1024, 1L << 32)]

@@ -51,7 +51,8 @@ public sealed class ZeroShotScorerTests
     {
         // One label, two templates: the mean of two unit vectors, renormalised, bisects them.
         float[] prompts = [.. Unit(1, 0), .. Unit(0, 1)];
-        var ensembled = ZeroShotScorer.Ensemble(prompts, labels: 1, templates: 2, dim: 2);
+        var ensembled = new float[2];
+        ZeroShotScorer.Ensemble(prompts, templates: 2, ensembled);
         Assert.Equal(1 / MathF.Sqrt(2), ensembled[0], 5);
         Assert.Equal(1 / MathF.Sqrt(2), ensembled[1], 5);
     }
@@ -63,5 +64,33 @@ public sealed class ZeroShotScorerTests
         Assert.Equal(7, PromptTemplates.ImageNet7.Count);
         Assert.All(PromptTemplates.ImageNet7, t => Assert.True(PromptTemplates.IsValid(t)));
         Assert.False(PromptTemplates.IsValid("no placeholder"));
+    }
+}
+
+public sealed class PromptTemplateSetTests
+{
+    [Fact]
+    public void Imagenet80_is_the_80_distinct_templates_and_is_named()
+    {
+        Assert.Equal(80, PromptTemplates.ImageNet80.Count);
+        Assert.Equal(80, PromptTemplates.ImageNet80.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(PromptTemplates.ImageNet80, t => Assert.True(PromptTemplates.IsValid(t), t));
+        Assert.Same(PromptTemplates.ImageNet80, PromptTemplates.Named["imagenet80"]);
+        Assert.Equal("a bad photo of a {}.", PromptTemplates.ImageNet80[0]);
+        // The 7-template subset OpenAI found afterwards comes from the same 80.
+        Assert.Subset(PromptTemplates.ImageNet80.ToHashSet(), PromptTemplates.ImageNet7.ToHashSet());
+    }
+
+    [Fact]
+    public void Ranking_rows_gives_the_same_result_as_ranking_the_flat_matrix()
+    {
+        float[] image = [0.6f, 0.8f, 0f];
+        float[] flat = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+        ReadOnlyMemory<float>[] rows = [flat.AsMemory(0, 3), flat.AsMemory(3, 3), flat.AsMemory(6, 3)];
+        var fromRows = ZeroShotScorer.Rank(image, rows, ["x", "y", "z"], 10f);
+        var fromFlat = ZeroShotScorer.Rank(image, flat, ["x", "y", "z"], 10f);
+        Assert.Equal(fromFlat, fromRows);
+        Assert.Equal(["y", "x", "z"], fromRows.Select(r => r.Label));
+        Assert.Throws<ArgumentException>(() => ZeroShotScorer.Rank(image, rows[..2], ["x", "y", "z"], 10f));
     }
 }

@@ -76,6 +76,18 @@ public sealed class ClipTokenizerTests
     }
 
     [Fact]
+    public void The_untruncated_length_says_whether_a_text_was_cut()
+    {
+        // "a photo of a very large dog running on the beach" is 11 words, one token each, plus start and end.
+        var cut = s_builtIn.Value.Tokenize("a photo of a very large dog running on the beach", 5, out var length);
+        Assert.Equal(13, length);
+        Assert.Equal(5, cut.Length);
+        var whole = s_builtIn.Value.Tokenize("a photo of a dog", Context, out var shortLength);
+        Assert.Equal(whole.Length, shortLength);
+        Assert.Equal(7, shortLength);
+    }
+
+    [Fact]
     public void Html_entities_are_unescaped_as_openai_does()
     {
         // OpenAI unescapes HTML twice; transformers.js does not (a documented divergence).

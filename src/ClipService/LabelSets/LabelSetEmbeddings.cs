@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ClipService.Core.Models;
+using ClipService.Core.Scoring;
+using ClipService.Inference;
+
+namespace ClipService.LabelSets;
+
+/// <summary>
+/// Each label set's label embeddings (its templates ensembled), computed once per model and set version and kept
+/// for the life of the process: classifying with a set is then one image encode and a labels-way dot product.
+/// Single-flight: concurrent first uses share one computation, which a caller going away does not cancel; a failed
+/// computation is forgotten so the next use tries again. Shutting down stops a computation between encoder runs.
+/// </summary>
+public sealed partial class LabelSetEmbeddings(IClipInference inference, IHostApplicationLifetime lifetime, ILogger<LabelSetEmbeddings> logger)
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<TextEmbeddings>>> _computed = new(StringComparer.Ordinal);
+
+    /// <summary>The templates a set is embedded with when the request gives none.</summary>
+    public static IReadOnlyList<string> TemplatesOf(LabelSet set) => set.Templates ?? [PromptTemplates.Default];
+
+    public bool IsComputed(ClipModel model, LabelSet set) =>
+        _computed.TryGetValue(Key(model, set), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully;
+
+    public async Task<TextEmbeddings> GetAsync(ClipModel model, LabelSet set, CancellationToken cancellationToken)
+    {
+        var key = Key(model, set);
+        var lazy = _computed.GetOrAdd(key, _ => new Lazy<Task<TextEmbeddings>>(() => ComputeAsync(model, set)));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            _computed.TryRemove(KeyValuePair.Create(key, lazy));
+            throw;
+        }
+    }
+
+    private async Task<TextEmbeddings> ComputeAsync(ClipModel model, LabelSet set)
+    {
+        // Embeddings of earlier versions of this set are no longer reachable.
+        var prefix = $"{model.Name}\u001F{set.Name}\u001F";
+        foreach (var stale in _computed.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k != Key(model, set)))
+            _computed.TryRemove(stale, out _);
+
+        var started = Stopwatch.GetTimestamp();
+        var templates = TemplatesOf(set);
+        var embeddings = await inference.ComputeLabelsAsync(model, set.Labels, templates, lifetime.ApplicationStopping);
+        var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        LogComputed(logger, set.Name, model.Name, set.Labels.Count, templates.Count, elapsedMs);
+        return embeddings;
+    }
+
+    private static string Key(ClipModel model, LabelSet set) => $"{model.Name}\u001F{set.Name}\u001F{set.Version}";
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Information,
+        Message = "Label set {LabelSet} embedded for {Model}: {Labels} labels × {Templates} templates in {ElapsedMs:F0} ms")]
+    private static partial void LogComputed(ILogger logger, string labelSet, string model, int labels, int templates, double elapsedMs);
+}

@@ -1,0 +1,42 @@
+using ClipService.Models;
+using Microsoft.Extensions.Options;
+
+namespace ClipService.LabelSets;
+
+/// <summary>
+/// Once the models are ready, embeds every label set for the default model in the background (in bounded encoder
+/// runs that requests interleave with), so the first request naming a set does not pay for it. A request that
+/// arrives first shares the computation in flight. Other models embed a set on its first use.
+/// </summary>
+public sealed partial class LabelSetPrecompute(
+    ModelRegistry registry,
+    LabelSetCatalog catalog,
+    LabelSetEmbeddings embeddings,
+    IOptions<LabelSetOptions> options,
+    ILogger<LabelSetPrecompute> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.PrecomputeLabelSets)
+            return;
+        while (!registry.IsReady)
+            await Task.Delay(TimeSpan.FromMilliseconds(100), stoppingToken);
+
+        var model = registry.Get(null);
+        foreach (var set in catalog.All.OrderBy(s => s.Labels.Count))
+        {
+            try
+            {
+                await embeddings.GetAsync(model, set, stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Overload or a transient failure: the set will be embedded on its first use instead.
+                LogPrecomputeFailed(logger, e, set.Name, model.Name);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Precomputing label set {LabelSet} for {Model} failed; it will be embedded on first use")]
+    private static partial void LogPrecomputeFailed(ILogger logger, Exception exception, string labelSet, string model);
+}

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ClipService.LabelSets;
+
+/// <summary>One label set, as GET /label-sets describes it.</summary>
+/// <param name="Name">What a request gives as <c>label_set</c>.</param>
+/// <param name="LabelCount">How many labels (classes) it has.</param>
+/// <param name="Templates">The templates its labels are put in (the default template when the set names none).</param>
+/// <param name="Source">"built-in", or the file it was read from.</param>
+public sealed record LabelSetInfo(string Name, int LabelCount, IReadOnlyList<string> Templates, string? Description, string Source);
+
+public static class LabelSetsApi
+{
+    public static IEndpointRouteBuilder MapLabelSets(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/label-sets", ListLabelSets)
+            .WithName("ListLabelSets")
+            .WithTags("Classification")
+            .WithSummary("The named label sets a classification may use")
+            .WithDescription("Built-in sets (OpenAI's zero-shot class names and templates: imagenet with its 80 templates, cifar10, cifar100, " +
+                "food101, oxford-pets, flowers102, stanford-cars, dtd, eurosat) and the NAME.json files in Clip:LabelSetsPath, re-read " +
+                "when they change. Give `label_set=NAME` to /classify or /classify/batch instead of `labels`. Each set's " +
+                "embeddings are computed once per model (for the default model right after start-up).")
+            .Produces<IReadOnlyList<LabelSetInfo>>();
+        return app;
+    }
+
+    internal static Ok<List<LabelSetInfo>> ListLabelSets(LabelSetCatalog catalog) =>
+        TypedResults.Ok(catalog.All
+            .OrderBy(s => s.Name, StringComparer.Ordinal)
+            .Select(s => new LabelSetInfo(s.Name, s.Labels.Count, LabelSetEmbeddings.TemplatesOf(s), s.Description, s.Source))
+            .ToList());
+}

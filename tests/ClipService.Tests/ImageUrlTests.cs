@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using static ClipService.Tests.ClassifyBatchTests;
+using static ClipService.Tests.EmbeddingsTests;
+using static ClipService.Tests.HttpAssertions;
+
+namespace ClipService.Tests;
+
+/// <summary>Image URL inputs, fetched from a real HTTP server on loopback (allowed explicitly, as it is private).</summary>
+public sealed class ImageUrlTests : IAsyncLifetime
+{
+    private static readonly byte[] Image = TestImages.Shape("red", "circle", seed: 90);
+    private WebApplication _origin = null!;
+    private int _flakyCalls;
+
+    private string Origin => _origin.Urls.First();
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _origin = builder.Build();
+        _origin.MapGet("/red.png", () => Results.Bytes(Image, "image/png"));
+        _origin.MapGet("/moved", () => Results.Redirect("/red.png"));
+        _origin.MapGet("/elsewhere", (HttpContext context) => Results.Redirect($"http://localhost:{context.Connection.LocalPort}/red.png"));
+        _origin.MapGet("/page.html", () => Results.Text("<html></html>", "text/html"));
+        _origin.MapGet("/large.png", () => Results.Bytes(new byte[200_000], "image/png"));
+        _origin.MapGet("/large-unannounced.png", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "image/png";
+            for (var i = 0; i < 20; i++)
+                await context.Response.Body.WriteAsync(new byte[10_000]);
+        });
+        _origin.MapGet("/slow.png", async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            return Results.Bytes(Image, "image/png");
+        });
+        _origin.MapGet("/flaky.png", () => Interlocked.Increment(ref _flakyCalls) == 1 ? Results.StatusCode(503) : Results.Bytes(Image, "image/png"));
+        await _origin.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _origin.DisposeAsync();
+
+    private static ClipServiceFactory Service(bool allowPrivate = true) => new(new Dictionary<string, string?>
+    {
+        ["Clip:ImageUrls:Enabled"] = "true",
+        ["Clip:ImageUrls:AllowedHosts:0"] = "127.0.0.1",
+        ["Clip:ImageUrls:AllowPrivateNetworks"] = allowPrivate ? "true" : "false",
+        ["Clip:ImageUrls:MaxBytes"] = "100000",
+        ["Clip:ImageUrls:TimeoutSeconds"] = "2",
+    });
+
+    [Fact]
+    public async Task A_url_gives_the_same_embedding_and_ranking_as_the_upload_and_same_host_redirects_are_followed()
+    {
+        await using var factory = Service();
+        using var client = await factory.ReadyClientAsync();
+        using var form = Form(Image);
+        var uploaded = Rows(await Ok(await client.PostAsync("/embed/image", form)));
+
+        Assert.Equal(uploaded, Rows(await Ok(await client.PostAsJsonAsync("/embed/image", new { image = $"{Origin}/red.png" }))));
+        Assert.Equal(uploaded, Rows(await Ok(await client.PostAsJsonAsync("/embed/image", new { image = $"{Origin}/moved" }))));
+        var openAi = await Ok(await client.PostAsJsonAsync("/v1/embeddings", new { model = "clip-shapes", modality = "image", input = $"{Origin}/red.png" }));
+        Assert.Equal(uploaded[0], openAi.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()));
+
+        var batch = await Ok(await client.PostAsJsonAsync("/classify/batch",
+            new { images = new[] { $"{Origin}/red.png", Convert.ToBase64String(Image) }, labels = new[] { "red circle", "blue star" } }));
+        AssertSameRanking(batch.GetProperty("results")[1].GetProperty("labels"), batch.GetProperty("results")[0].GetProperty("labels"));
+    }
+
+    [Fact]
+    public async Task A_transient_failure_of_the_origin_is_retried()
+    {
+        await using var factory = Service();
+        using var client = await factory.ReadyClientAsync();
+        await Ok(await client.PostAsJsonAsync("/embed/image", new { image = $"{Origin}/flaky.png" }));
+        Assert.Equal(2, _flakyCalls);
+    }
+
+    [Theory]
+    [InlineData("/elsewhere", HttpStatusCode.BadRequest, "another host")]
+    [InlineData("/page.html", HttpStatusCode.UnsupportedMediaType, "text/html")]
+    [InlineData("/large.png", HttpStatusCode.RequestEntityTooLarge, "Clip:ImageUrls:MaxBytes")]
+    [InlineData("/large-unannounced.png", HttpStatusCode.RequestEntityTooLarge, "Clip:ImageUrls:MaxBytes")]
+    [InlineData("/slow.png", HttpStatusCode.BadRequest, "within 2 s")]
+    [InlineData("/missing.png", HttpStatusCode.BadRequest, "404")]
+    public async Task Urls_that_break_the_rules_are_refused_with_the_reason(string path, HttpStatusCode status, string reason)
+    {
+        await using var factory = Service();
+        using var client = await factory.ReadyClientAsync();
+        var detail = await AssertProblemAsync(await client.PostAsJsonAsync("/embed/image", new { image = Origin + path }), status);
+        Assert.Contains(reason, detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Hosts_not_allowed_and_private_addresses_are_refused()
+    {
+        await using (var factory = Service())
+        {
+            using var client = await factory.ReadyClientAsync();
+            var other = Origin.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/red.png";
+            Assert.Contains("AllowedHosts", await AssertProblemAsync(await client.PostAsJsonAsync("/embed/image", new { image = other }), HttpStatusCode.BadRequest),
+                StringComparison.Ordinal);
+        }
+
+        await using (var strict = Service(allowPrivate: false))
+        {
+            using var client = await strict.ReadyClientAsync();
+            var detail = await AssertProblemAsync(await client.PostAsJsonAsync("/embed/image", new { image = $"{Origin}/red.png" }), HttpStatusCode.BadRequest);
+            Assert.Contains("loopback, private or link-local", detail, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Urls_are_refused_unless_enabled()
+    {
+        await using var factory = new ClipServiceFactory();
+        using var client = await factory.ReadyClientAsync();
+        var detail = await AssertProblemAsync(await client.PostAsJsonAsync("/embed/image", new { image = $"{Origin}/red.png" }), HttpStatusCode.BadRequest);
+        Assert.Contains("Clip:ImageUrls:Enabled", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Enabling_urls_without_allowed_hosts_stops_the_service_at_start()
+    {
+        using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:ImageUrls:Enabled"] = "true" });
+        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains("AllowedHosts", failure.ToString(), StringComparison.Ordinal);
+    }
+}
