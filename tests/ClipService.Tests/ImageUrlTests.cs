@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
+using ClipService.ImageUrls;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,16 +29,16 @@ public sealed class ImageUrlTests : IAsyncLifetime
         _origin.MapGet("/moved", () => Results.Redirect("/red.png"));
         _origin.MapGet("/elsewhere", (HttpContext context) => Results.Redirect($"http://localhost:{context.Connection.LocalPort}/red.png"));
         _origin.MapGet("/page.html", () => Results.Text("<html></html>", "text/html"));
-        _origin.MapGet("/large.png", () => Results.Bytes(new byte[200_000], "image/png"));
+        _origin.MapGet("/large.png", () => Results.Bytes(new byte[400_000], "image/png"));
         _origin.MapGet("/large-unannounced.png", async (HttpContext context) =>
         {
             context.Response.ContentType = "image/png";
-            for (var i = 0; i < 20; i++)
+            for (var i = 0; i < 40; i++)
                 await context.Response.Body.WriteAsync(new byte[10_000]);
         });
-        _origin.MapGet("/slow.png", async () =>
+        _origin.MapGet("/slow.png", async (HttpContext context) =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(10));
+            await Task.Delay(TimeSpan.FromSeconds(60), context.RequestAborted);
             return Results.Bytes(Image, "image/png");
         });
         _origin.MapGet("/flaky.png", () => Interlocked.Increment(ref _flakyCalls) == 1 ? Results.StatusCode(503) : Results.Bytes(Image, "image/png"));
@@ -50,8 +52,8 @@ public sealed class ImageUrlTests : IAsyncLifetime
         ["Clip:ImageUrls:Enabled"] = "true",
         ["Clip:ImageUrls:AllowedHosts:0"] = "127.0.0.1",
         ["Clip:ImageUrls:AllowPrivateNetworks"] = allowPrivate ? "true" : "false",
-        ["Clip:ImageUrls:MaxBytes"] = "100000",
-        ["Clip:ImageUrls:TimeoutSeconds"] = "2",
+        ["Clip:ImageUrls:MaxBytes"] = "300000",
+        ["Clip:ImageUrls:TimeoutSeconds"] = "5",
     });
 
     [Fact]
@@ -86,7 +88,7 @@ public sealed class ImageUrlTests : IAsyncLifetime
     [InlineData("/page.html", HttpStatusCode.UnsupportedMediaType, "text/html")]
     [InlineData("/large.png", HttpStatusCode.RequestEntityTooLarge, "Clip:ImageUrls:MaxBytes")]
     [InlineData("/large-unannounced.png", HttpStatusCode.RequestEntityTooLarge, "Clip:ImageUrls:MaxBytes")]
-    [InlineData("/slow.png", HttpStatusCode.BadRequest, "within 2 s")]
+    [InlineData("/slow.png", HttpStatusCode.BadRequest, "within 5 s")]
     [InlineData("/missing.png", HttpStatusCode.BadRequest, "404")]
     public async Task Urls_that_break_the_rules_are_refused_with_the_reason(string path, HttpStatusCode status, string reason)
     {
@@ -125,10 +127,39 @@ public sealed class ImageUrlTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Enabling_urls_without_allowed_hosts_stops_the_service_at_start()
+    public void Enabling_urls_without_allowed_hosts_fails_validation()
     {
-        using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:ImageUrls:Enabled"] = "true" });
-        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
-        Assert.Contains("AllowedHosts", failure.ToString(), StringComparison.Ordinal);
+        static List<string> Problems(ImageUrlOptions options)
+        {
+            var results = new List<ValidationResult>();
+            Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+            return [.. results.Select(r => r.ErrorMessage!)];
+        }
+
+        Assert.Empty(Problems(new ImageUrlOptions()));
+        Assert.Contains(Problems(new ImageUrlOptions { Enabled = true }), p => p.Contains("AllowedHosts", StringComparison.Ordinal));
+        Assert.Contains(Problems(new ImageUrlOptions { Enabled = true, AllowedHosts = ["http://example.com/"] }), p => p.Contains("host names only", StringComparison.Ordinal));
+        Assert.Empty(Problems(new ImageUrlOptions { Enabled = true, AllowedHosts = ["images.example.com", "*.cdn.example.com"] }));
+        var wildcard = new ImageUrlOptions { AllowedHosts = ["*.cdn.example.com"] };
+        Assert.True(wildcard.IsAllowed("eu.cdn.example.com"));
+        Assert.False(wildcard.IsAllowed("cdn.example.com.evil.org"));
+        Assert.False(wildcard.IsAllowed("evilcdn.example.com"));
     }
+
+    [Theory]
+    [InlineData("8.8.8.8", true)]
+    [InlineData("2606:4700::1111", true)]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("172.20.0.1", false)]
+    [InlineData("192.168.1.1", false)]
+    [InlineData("169.254.169.254", false)]
+    [InlineData("100.64.0.1", false)]
+    [InlineData("0.0.0.0", false)]
+    [InlineData("::1", false)]
+    [InlineData("fe80::1", false)]
+    [InlineData("fd00::1", false)]
+    [InlineData("::ffff:127.0.0.1", false)]
+    public void Only_public_addresses_count_as_public(string address, bool isPublic) =>
+        Assert.Equal(isPublic, NetworkAddresses.IsPublic(IPAddress.Parse(address)));
 }

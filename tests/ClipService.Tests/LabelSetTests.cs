@@ -138,13 +138,22 @@ public sealed class LabelSetTests(DefaultService service) : IClassFixture<Defaul
     }
 
     [Fact]
-    public async Task An_invalid_file_at_start_stops_the_service_with_the_reason()
+    public void Invalid_files_or_a_built_in_name_fail_validation_at_start_naming_the_file()
     {
         using var folder = new TempFolder();
+        folder.Write("good.json", """{"labels": ["a", "b"]}""");
+        var validator = new LabelSetFolderValidator();
+        Assert.True(validator.Validate(null, new LabelSetOptions { LabelSetsPath = folder.Path }).Succeeded);
+
         folder.Write("broken.json", """{"labels": []}""");
-        await using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:LabelSetsPath"] = folder.Path });
-        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
-        Assert.Contains("broken.json", failure.ToString(), StringComparison.Ordinal);
+        folder.Write("imagenet.json", """{"labels": ["a"]}""");
+        folder.Write("notemplate.json", """{"labels": ["a"], "templates": ["no placeholder"]}""");
+        var result = validator.Validate(null, new LabelSetOptions { LabelSetsPath = folder.Path });
+        Assert.True(result.Failed);
+        Assert.Contains("broken.json", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("built-in", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("no placeholder", result.FailureMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("good.json", result.FailureMessage, StringComparison.Ordinal);
     }
 
     private static LabelSet Catalog(ClipServiceFactory factory, string name) =>

@@ -47,10 +47,14 @@ public sealed record OpenAiModel(string Id, [property: JsonPropertyName("object"
 /// <summary>GET /v1/models.</summary>
 public sealed record OpenAiModelList([property: JsonPropertyName("object")] string Kind, IReadOnlyList<OpenAiModel> Data);
 
-/// <summary>The body of every /v1 error: <c>{"error": {...}}</c>, as OpenAI answers.</summary>
+/// <summary>The body of every /v1 error: <c>{"error": {...}}</c>, as OpenAI answers (param and code null when not applicable).</summary>
 public sealed record OpenAiErrorBody(OpenAiError Error);
 
 /// <param name="Type">invalid_request_error, authentication_error, permission_error, rate_limit_error or server_error.</param>
 /// <param name="Param">The request field at fault, when there is one.</param>
 /// <param name="Code">A machine-readable reason such as model_not_found, when there is one.</param>
-public sealed record OpenAiError(string Message, string Type, string? Param, string? Code);
+public sealed record OpenAiError(
+    string Message,
+    string Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Code);
