@@ -14,6 +14,7 @@ public sealed class OpenApiTests(DefaultService service) : IClassFixture<Default
         {
             ("/classify", "post"), ("/embed/image", "post"), ("/embed/text", "post"), ("/models", "get"),
             ("/health/live", "get"), ("/health/ready", "get"),
+            ("/classify/batch", "post"), ("/label-sets", "get"), ("/v1/embeddings", "post"), ("/v1/models", "get"), ("/v1/models/{model}", "get"),
         };
         foreach (var (path, method) in expected)
         {
@@ -38,6 +39,32 @@ public sealed class OpenApiTests(DefaultService service) : IClassFixture<Default
         Assert.True(jsonSchema.GetProperty("properties").TryGetProperty("image", out var image), formText);
         Assert.Equal("string", image.GetProperty("type").GetString());
         Assert.True(jsonSchema.GetProperty("properties").TryGetProperty("top_k", out _));
+    }
+
+    [Theory]
+    [InlineData("/classify/batch", "images")]
+    [InlineData("/embed/image", "image")]
+    public async Task Upload_endpoints_document_a_form_and_a_json_body_with_examples(string path, string field)
+    {
+        using var doc = JsonDocument.Parse(await service.Client.GetStringAsync("/swagger/v1/swagger.json"));
+        var content = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        var form = Resolve(doc, content.GetProperty("multipart/form-data").GetProperty("schema"));
+        Assert.Contains("binary", form.GetProperty("properties").GetProperty(field).ToString(), StringComparison.Ordinal);
+        var json = Resolve(doc, content.GetProperty("application/json").GetProperty("schema"));
+        Assert.True(json.GetProperty("properties").GetProperty(field).TryGetProperty("example", out _), json.ToString());
+    }
+
+    [Fact]
+    public async Task Openai_embeddings_document_the_request_with_examples_and_embedding_rows_as_number_arrays()
+    {
+        using var doc = JsonDocument.Parse(await service.Client.GetStringAsync("/swagger/v1/swagger.json"));
+        var schemas = doc.RootElement.GetProperty("components").GetProperty("schemas");
+        var request = schemas.GetProperty("OpenAiEmbeddingsRequest").GetProperty("properties");
+        Assert.Equal("clip-shapes", request.GetProperty("model").GetProperty("example").GetString());
+        Assert.Equal(JsonValueKind.Array, request.GetProperty("input").GetProperty("example").ValueKind);
+        var rows = schemas.GetProperty("EmbeddingsResponse").GetProperty("properties").GetProperty("embeddings").GetProperty("items");
+        Assert.Equal("array", rows.GetProperty("type").GetString());
+        Assert.Equal("number", rows.GetProperty("items").GetProperty("type").GetString());
     }
 
     [Fact]

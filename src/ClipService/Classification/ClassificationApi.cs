@@ -30,7 +30,7 @@ public static class ClassificationApi
             .WithSummary("Zero-shot classification of one image against your labels or a label set")
             .WithDescription("multipart/form-data with a file field `image`, or application/json with `image` base64-encoded or a data: URI. " +
                 "Exactly one image: several `image` parts get 400 (use /classify/batch). " + LabelOptions)
-            .Accepts<ClassifyForm>("multipart/form-data", "application/json")
+            .AcceptsFormOrJson<ClassifyForm, ClassifyJsonRequest>()
             .Produces<ClassifyResponse>()
             .ProducesClipProblems();
         group.MapPost("/batch", ClassifyBatch)
@@ -39,7 +39,7 @@ public static class ClassificationApi
             .WithDescription("multipart/form-data with one file part `images` per image, or application/json `{\"images\": [base64 or data: URI, ...], ...}`; " +
                 "at most Clip:MaxImagesPerRequest images (default 32), encoded together by the batcher. `results` are in input order, each what " +
                 "/classify answers for that image. " + LabelOptions)
-            .Accepts<ClassifyBatchForm>("multipart/form-data", "application/json")
+            .AcceptsFormOrJson<ClassifyBatchForm, ClassifyBatchJsonRequest>()
             .Produces<ClassifyBatchResponse>()
             .ProducesClipProblems();
         return app;

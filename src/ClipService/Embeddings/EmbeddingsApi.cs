@@ -20,7 +20,7 @@ public static class EmbeddingsApi
             .WithSummary("CLIP embedding of one image")
             .WithDescription("multipart/form-data with a file field `image`, or application/json `{\"image\": base64 or data: URI}` (and optionally `model`). " +
                 "Returns `{model, embeddings: [[...]], dimensions, truncated: 0}`: the same shape as /embed/text, with one L2-normalised row.")
-            .Accepts<EmbedImageForm>("multipart/form-data", "application/json")
+            .AcceptsFormOrJson<EmbedImageForm, EmbedImageJsonRequest>()
             .Produces<EmbeddingsResponse>()
             .ProducesClipProblems()
             .DisableAntiforgery();

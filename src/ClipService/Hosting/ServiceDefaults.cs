@@ -52,6 +52,12 @@ public static class ServiceDefaults
                 Description = "Zero-shot image classification and embeddings with CLIP. Upload an image with candidate labels to POST /classify; see GET /models for the loaded models.",
             });
             options.OperationFilter<RequestBodyFilter>();
+            // Embedding rows are ReadOnlyMemory<float> end to end; JSON writes them as arrays of numbers.
+            options.MapType<ReadOnlyMemory<float>>(() => new Microsoft.OpenApi.OpenApiSchema
+            {
+                Type = Microsoft.OpenApi.JsonSchemaType.Array,
+                Items = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Number, Format = "float" },
+            });
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml))
                 options.IncludeXmlComments(xml);
