@@ -33,11 +33,20 @@ public static class CommandLine
           --Clip:Connections:MinRequestBodyBytesPerSecond=N  slowest upload accepted (default 16384, after
                                                   MinRequestBodyGraceSeconds, default 5); each request's deadline is
                                                   grace + MaxRequestBytes at that rate + ProcessingAllowanceSeconds (60)
+          --Clip:MaxImagesPerRequest=N            images per /classify/batch or /v1/embeddings (default 32)
+          --Clip:MaxLabelLength=N                 longest label or text in characters (default 4096; longer
+                                                  than the context is truncated, end token kept)
+          --Clip:LabelSetsPath=PATH               folder of NAME.json label sets (re-read on change)
+          --Clip:PrecomputeLabelSets=true|false   embed label sets for the default model after start
+          --Clip:ImageUrls:Enabled=true           accept http(s) image URLs, with
+          --Clip:ImageUrls:AllowedHosts:0=HOST    ... the hosts allowed (required), :AllowPrivateNetworks=true,
+                                                  :MaxBytes=N, :TimeoutSeconds=N, :MaxRedirects=N
           --Clip:EnableSwagger=true|false         Swagger UI at /swagger
           --Clip:EnableDemoPage=true|false        the try-it page at /
           --Logging:Json=true                     compact JSON logs (the container sets it)
 
-        Endpoints: POST /classify, POST /embed/image, POST /embed/text, GET /models,
+        Endpoints: POST /classify, POST /classify/batch, GET /label-sets, POST /embed/image, POST /embed/text,
+                   POST /v1/embeddings, GET /v1/models, GET /models,
                    GET /health/live, GET /health/ready, Swagger UI at /swagger,
                    the try-it page at /.
         """;
