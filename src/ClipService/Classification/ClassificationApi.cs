@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using ClipService.Core.Imaging;
-using ClipService.Core.Models;
 using ClipService.Hosting;
 using ClipService.Inference;
 using ClipService.Models;
@@ -77,25 +75,11 @@ public static class ClassificationApi
         if (queryTask.IsFaulted)
             await queryTask; // invalid labels or templates: refuse before encoding any image
         var started = Stopwatch.GetTimestamp();
-        var imagesTask = Task.WhenAll(input.Images.Select((image, i) => EmbedAsync(inference, model, image, i, input.Images.Count, cancellationToken)));
-        var embeddings = await imagesTask;
+        var embeddings = await inference.EmbedImagesAsync(model, input.Images, "images", cancellationToken);
         var imageMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var query = await queryTask;
         RequestLog.SetLabelCount(context, query.Labels.Count);
         return (query, embeddings, imageMs);
-    }
-
-    private static async Task<float[]> EmbedAsync(IClipInference inference, ClipModel model, ReadOnlyMemory<byte> image, int index, int count,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await inference.EmbedImageAsync(model, image, cancellationToken);
-        }
-        catch (InvalidImageException e) when (count > 1)
-        {
-            throw new InvalidImageException(e.Problem, $"images[{index}]: {e.Message}", e);
-        }
     }
 
     private static ClassifyTimings Timings(double imageMs, double textMs, long started) =>

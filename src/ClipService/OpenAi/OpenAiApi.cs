@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using ClipService.Core.Imaging;
 using ClipService.Core.Models;
 using ClipService.Hosting;
 using ClipService.Inference;
@@ -134,18 +133,7 @@ public static class OpenAiApi
             throw new OpenAiRequestException("input", $"At most {options.MaxImagesPerRequest} images per request (Clip:MaxImagesPerRequest); got {inputs.Count}.");
         var encoded = await Task.WhenAll(inputs.Select((input, i) => images.ReadAsync(input, $"input[{i}]", cancellationToken)));
         RequestLog.SetImageBytes(context, encoded.Sum(e => e.Length));
-        // Concurrently, so the batcher encodes them together.
-        var embeddings = await Task.WhenAll(encoded.Select(async (image, i) =>
-        {
-            try
-            {
-                return await inference.EmbedImageAsync(model, image, cancellationToken);
-            }
-            catch (InvalidImageException e)
-            {
-                throw new InvalidImageException(e.Problem, $"input[{i}]: {e.Message}", e);
-            }
-        }));
+        var embeddings = await inference.EmbedImagesAsync(model, encoded, "input", cancellationToken);
         return [.. embeddings.Select(e => (ReadOnlyMemory<float>)e)];
     }
 
