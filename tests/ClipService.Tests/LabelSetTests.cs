@@ -1,10 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ClipService.Core.Models;
 using ClipService.Core.Scoring;
+using ClipService.Inference;
 using ClipService.LabelSets;
 using ClipService.Models;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using static ClipService.Tests.ClassifyBatchTests;
 using static ClipService.Tests.HttpAssertions;
 
@@ -117,6 +120,47 @@ public sealed class LabelSetTests(DefaultService service) : IClassFixture<Defaul
         folder.Write("shapes.json", """{"labels": ["red""");
         await Task.Delay(1500);
         Assert.Equal(3, (await ListAsync(client))["shapes"].GetProperty("label_count").GetInt32());
+    }
+
+    /// <summary>The real inference, with label-set computations held until the test lets them go.</summary>
+    private sealed class HeldLabelSets(ClipInference inner, Task release) : IClipInference
+    {
+        public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
+            inner.EmbedImageAsync(model, encodedImage, cancellationToken);
+
+        public Task<TextEmbeddings> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+            inner.EmbedTextsAsync(model, texts, cancellationToken);
+
+        public Task<TextEmbeddings> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
+            inner.EmbedLabelsAsync(model, labels, templates, cancellationToken);
+
+        public async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken)
+        {
+            await release.WaitAsync(cancellationToken);
+            return await inner.ComputeLabelsAsync(model, labels, templates, cancellationToken);
+        }
+
+        public Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken) => inner.WarmUpAsync(model, cancellationToken);
+    }
+
+    [Fact]
+    public async Task A_request_waits_for_a_set_being_embedded_at_most_the_request_timeout_then_gets_503()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:Inference:RequestTimeoutSeconds"] = "1" }, services =>
+        {
+            services.RemoveAll<IClipInference>();
+            services.AddSingleton<IClipInference>(sp => new HeldLabelSets(sp.GetRequiredService<ClipInference>(), release.Task));
+        });
+        using var client = await factory.ReadyClientAsync();
+        var image = Convert.ToBase64String(TestImages.Shape("red", "circle", seed: 56));
+
+        using var waiting = await client.PostAsJsonAsync("/classify", new { image, label_set = "eurosat" });
+        Assert.Contains("still being embedded", await AssertProblemAsync(waiting, HttpStatusCode.ServiceUnavailable), StringComparison.Ordinal);
+        Assert.NotNull(waiting.Headers.RetryAfter);
+
+        release.SetResult();
+        Assert.Equal(10, (await Ok(await client.PostAsJsonAsync("/classify", new { image, label_set = "eurosat" }))).GetProperty("labels").GetArrayLength());
     }
 
     [Fact]

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using ClipService.Core.Models;
 using ClipService.Core.Scoring;
+using ClipService.Errors;
 using ClipService.Inference;
+using Microsoft.Extensions.Options;
 
 namespace ClipService.LabelSets;
 
@@ -10,9 +12,15 @@ namespace ClipService.LabelSets;
 /// Each label set's label embeddings (its templates ensembled), computed once per model and set version and kept
 /// for the life of the process: classifying with a set is then one image encode and a labels-way dot product.
 /// Single-flight: concurrent first uses share one computation, which a caller going away does not cancel; a failed
-/// computation is forgotten so the next use tries again. Shutting down stops a computation between encoder runs.
+/// computation is forgotten so the next use tries again. Shutting down stops a computation between encoder runs. A
+/// request waits for a computation in flight at most the request timeout, then gets 503 with Retry-After while the
+/// computation goes on (a big set on a big model takes minutes on a CPU).
 /// </summary>
-public sealed partial class LabelSetEmbeddings(IClipInference inference, IHostApplicationLifetime lifetime, ILogger<LabelSetEmbeddings> logger)
+public sealed partial class LabelSetEmbeddings(
+    IClipInference inference,
+    IOptions<InferenceOptions> options,
+    IHostApplicationLifetime lifetime,
+    ILogger<LabelSetEmbeddings> logger)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<TextEmbeddings>>> _computed = new(StringComparer.Ordinal);
 
@@ -28,7 +36,13 @@ public sealed partial class LabelSetEmbeddings(IClipInference inference, IHostAp
         var lazy = _computed.GetOrAdd(key, _ => new Lazy<Task<TextEmbeddings>>(() => ComputeAsync(model, set)));
         try
         {
-            return await lazy.Value.WaitAsync(cancellationToken);
+            return await lazy.Value.WaitAsync(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new ServiceUnavailableException(
+                $"The label set '{set.Name}' is still being embedded for {model.Name} ({set.Labels.Count} labels × {TemplatesOf(set).Count} templates); retry shortly.",
+                TimeSpan.FromSeconds(10));
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
