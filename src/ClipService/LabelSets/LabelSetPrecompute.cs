@@ -19,6 +19,18 @@ public sealed partial class LabelSetPrecompute(
     {
         if (!options.Value.PrecomputeLabelSets)
             return;
+        try
+        {
+            await PrecomputeAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (or start-up failed) before the sets were embedded: they are embedded on first use, if ever.
+        }
+    }
+
+    private async Task PrecomputeAsync(CancellationToken stoppingToken)
+    {
         while (!registry.IsReady)
             await Task.Delay(TimeSpan.FromMilliseconds(100), stoppingToken);
 
