@@ -1,31 +1,37 @@
 #!/usr/bin/python3
 """Train ClipService's default model: a small CLIP that recognises coloured shapes, and export it.
 
-  /usr/bin/python3 tools/train_default_model.py            # writes models/clip-shapes
+  # the shipped model (models/clip-shapes/README.md has the recipe): the first default model, fine-tuned
+  mkdir -p /tmp/v1 && git archive b0f2cf4 models/clip-shapes | tar -x -C /tmp/v1
+  /usr/bin/python3 tools/train_default_model.py --init-from /tmp/v1/models/clip-shapes --freeze-text
+  # the compositional experiment: three pairs never shown in training, reported separately
+  /usr/bin/python3 tools/train_default_model.py --init-from /tmp/v1/models/clip-shapes --freeze-text --hold-out --out /tmp/held-out
 
-Seeded and reproducible on one machine. Steps: render the training images (pre-rendered, then passed through
-CLIP's own preprocessing as PIL computes it, with JPEG re-encoding half the time), train the standard CLIP
-architecture with a symmetric cross-entropy over the n x n similarity matrix, report validation accuracy on
-images from a separate seed, export to the standard model folder layout with a model card.
+Seeded and reproducible on one machine. Steps: render the training pictures (tools/clipkit/shapes.py: varied
+colours, shapes, backgrounds, blur, noise and JPEG; pre-rendered, then passed through CLIP's own preprocessing
+as PIL computes it), train the standard CLIP architecture with a symmetric cross-entropy over the n x n
+similarity matrix, report validation accuracy on pictures from a separate seed (per class, per colour, per
+shape, the commonest confusions), export to the standard model folder layout.
 """
 from __future__ import annotations
 
 import argparse
-import io
+import collections
+import hashlib
 import json
 import math
 import multiprocessing
+import signal
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from clipkit.export import OPENAI_MEAN, OPENAI_STD, export_onnx, write_metadata  # noqa: E402
+from clipkit.export import OPENAI_MEAN, OPENAI_STD, export_onnx, load_exported, write_metadata  # noqa: E402
 from clipkit.model import Clip, ClipConfig  # noqa: E402
 from clipkit.preprocess import resized_and_cropped  # noqa: E402
 from clipkit.shapes import COLOURS, HELD_OUT, SHAPES, random_size, render  # noqa: E402
@@ -33,11 +39,10 @@ from clipkit.tokenizer import AsciiClipTokenizer  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_TOKENIZER = REPO.parent / "shared" / "clip-tokenizer"
-CONFIG = ClipConfig(embed_dim=64, image_size=64, patch_size=16, vision_width=128, vision_layers=4,
-                    vision_heads=4, context_length=77, vocab_size=49408, text_width=64, text_layers=3,
-                    text_heads=4)
 PAIRS = [(c, s) for c in COLOURS for s in SHAPES]
-TRAIN_PAIRS = [p for p in PAIRS if p not in HELD_OUT]
+# Canvases are 48-640 px; above this short side they are drawn at this size (the 64 px the model sees is the
+# same picture; noise, blur and JPEG are then relatively stronger, which only makes training harder).
+MAX_DRAWN_SIDE = 192
 
 FULL_TEMPLATES = ("a photo of a {c} {s}.", "a {c} {s}", "{c} {s}", "a {c} {s} shape", "an image of a {c} {s}.",
                   "a drawing of a {c} {s}.", "a picture of a {c} {s}", "a {size} {c} {s}",
@@ -49,33 +54,48 @@ SHAPE_TEMPLATES = ("a photo of a {s}.", "a {s}", "{s}", "a {s} shape", "a photo 
                    "a drawing of a {s}")
 
 
-def _render_chunk(job: tuple[int, int, int, bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    seed, count, size, train = job
+def _render_chunk(job: tuple[int, int, int, bool, bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    seed, count, size, hold_out, balanced = job
     rng = np.random.default_rng(seed)
-    pairs = TRAIN_PAIRS if train else PAIRS
+    pairs = [p for p in PAIRS if p not in HELD_OUT] if hold_out else PAIRS
     images = np.empty((count, size, size, 3), dtype=np.uint8)
     colours = np.empty(count, dtype=np.int64)
     shapes = np.empty(count, dtype=np.int64)
-    colour_names = list(COLOURS)
     for i in range(count):
-        c, s = pairs[rng.integers(len(pairs))] if train else pairs[i % len(pairs)]
-        w, h = random_size(rng, 48, 400)
-        image = Image.fromarray(render(rng, c, s, w, h))
-        if rng.random() < 0.5:
-            buffer = io.BytesIO()
-            image.save(buffer, format="JPEG", quality=int(rng.integers(50, 96)))
-            image = Image.open(io.BytesIO(buffer.getvalue()))
+        c, s = pairs[i % len(pairs)] if balanced else pairs[rng.integers(len(pairs))]
+        w, h = random_size(rng, 48, 640)
+        scale = min(1.0, MAX_DRAWN_SIDE / min(w, h))
+        image = render(rng, c, s, max(1, round(w * scale)), max(1, round(h * scale)))
         images[i] = np.asarray(resized_and_cropped(image, size, size))
-        colours[i] = colour_names.index(c)
+        colours[i] = COLOURS.index(c)
         shapes[i] = SHAPES.index(s)
     return images, colours, shapes
 
 
-def render_set(seed: int, count: int, train: bool, workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    chunks = 16
+def render_set(seed: int, count: int, size: int, hold_out: bool, workers: int, balanced: bool = False,
+               cache: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pictures of random pairs, or (balanced) every pair in turn; kept in `cache` (keyed by the arguments and
+    the renderer's source) so that a rerun with other training settings skips rendering."""
+    if cache:
+        source = b"".join((Path(__file__).parent / "clipkit" / f).read_bytes() for f in ("shapes.py", "preprocess.py"))
+        settings = repr((seed, count, size, hold_out, balanced, MAX_DRAWN_SIDE)).encode()
+        key = hashlib.sha256(settings + source).hexdigest()[:16]
+        path = cache / f"shapes-{key}.npz"
+        if path.exists():
+            with np.load(path) as saved:
+                return saved["images"], saved["colours"], saved["shapes"]
+        result = render_set(seed, count, size, hold_out, workers, balanced)
+        cache.mkdir(parents=True, exist_ok=True)
+        np.savez(path, images=result[0], colours=result[1], shapes=result[2])
+        return result
+    chunks = 32
     per = math.ceil(count / chunks)
-    jobs = [(seed * 1000 + k, min(per, count - k * per), CONFIG.image_size, train) for k in range(chunks)
-            if count - k * per > 0]
+    per += (-per) % len(PAIRS) if balanced else 0
+    jobs = []
+    for k in range(chunks):
+        n = min(per, count - k * per)
+        if n > 0:
+            jobs.append((seed * 1000 + k, n, size, hold_out, balanced))
     with multiprocessing.Pool(workers) as pool:
         parts = pool.map(_render_chunk, jobs)
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
@@ -136,9 +156,9 @@ def soft_clip_loss(logits: torch.Tensor, match: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate(clip: Clip, captions: Captions, images: np.ndarray, colours: np.ndarray, shapes: np.ndarray) -> dict:
+def evaluate(clip: Clip, captions: Captions, images: np.ndarray, colours: np.ndarray, shapes: np.ndarray,
+             held_out: bool) -> dict:
     clip.eval()
-    colour_names = list(COLOURS)
 
     def text_embeddings(labels: list[str]) -> torch.Tensor:
         ids, mask = captions.batch([f"a photo of a {label}." for label in labels])
@@ -148,67 +168,118 @@ def evaluate(clip: Clip, captions: Captions, images: np.ndarray, colours: np.nda
     image_emb = torch.cat([F.normalize(clip.encode_image(to_pixels(images[i:i + 256])), dim=-1)
                            for i in range(0, len(images), 256)])
     pair_pred = (image_emb @ text_embeddings(pair_labels).t()).argmax(dim=1).numpy()
-    colour_pred = (image_emb @ text_embeddings(colour_names).t()).argmax(dim=1).numpy()
+    colour_pred = (image_emb @ text_embeddings(list(COLOURS)).t()).argmax(dim=1).numpy()
     shape_pred = (image_emb @ text_embeddings(list(SHAPES)).t()).argmax(dim=1).numpy()
     truth = colours * len(SHAPES) + shapes
-    held = np.array([(colour_names[c], SHAPES[s]) in HELD_OUT for c, s in zip(colours, shapes)])
+    hits = pair_pred == truth
     clip.train()
-    return {
-        "pairs_top1": float((pair_pred == truth).mean()),
-        "seen_pairs_top1": float((pair_pred == truth)[~held].mean()),
-        "held_out_pairs_top1": float((pair_pred == truth)[held].mean()),
+    per_class = {label: float(hits[truth == k].mean()) for k, label in enumerate(pair_labels) if (truth == k).any()}
+    confusions = collections.Counter(f"{pair_labels[t]} -> {pair_labels[p]}"
+                                     for t, p in zip(truth, pair_pred) if t != p)
+    metrics = {
+        "pairs_top1": float(hits.mean()),
         "colour_top1": float((colour_pred == colours).mean()),
         "shape_top1": float((shape_pred == shapes).mean()),
-        "images": int(len(images)), "held_out_images": int(held.sum()),
+        "images": int(len(images)),
+        "worst_classes": dict(sorted(per_class.items(), key=lambda kv: kv[1])[:6]),
+        "pairs_top1_by_colour": {c: float(hits[colours == k].mean()) for k, c in enumerate(COLOURS)},
+        "pairs_top1_by_shape": {s: float(hits[shapes == k].mean()) for k, s in enumerate(SHAPES)},
+        "commonest_confusions": dict(confusions.most_common(8)),
     }
+    if held_out:
+        held = np.array([(COLOURS[c], SHAPES[s]) in HELD_OUT for c, s in zip(colours, shapes)])
+        metrics["seen_pairs_top1"] = float(hits[~held].mean())
+        metrics["held_out_pairs_top1"] = float(hits[held].mean())
+    return metrics
+
+
+def augmented(rng: np.random.Generator, batch: np.ndarray) -> np.ndarray:
+    """The eight flips and quarter turns of the square crops (every shape class is closed under them)."""
+    if rng.random() < 0.5:
+        batch = batch[:, :, ::-1]
+    return np.rot90(batch, k=int(rng.integers(4)), axes=(1, 2))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "models" / "clip-shapes")
-    parser.add_argument("--images", type=int, default=60000)
-    parser.add_argument("--steps", type=int, default=7000)
-    parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--images", type=int, default=12000)
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--patch", type=int, default=16, help="vision patch size (64 px input)")
+    parser.add_argument("--vision-width", type=int, default=128)
+    parser.add_argument("--vision-layers", type=int, default=4)
+    parser.add_argument("--hold-out", action="store_true",
+                        help="the compositional experiment: never show " + ", ".join(sorted(" ".join(p) for p in HELD_OUT))
+                        + " in training and report them separately (not for the shipped model)")
+    parser.add_argument("--init-from", type=Path,
+                        help="start from the weights of a model folder this script exported (same architecture), e.g. "
+                             "the previous default model, instead of from random weights")
+    parser.add_argument("--freeze-text", action="store_true",
+                        help="train the image tower only (with --init-from: keep the text tower as it is)")
+    parser.add_argument("--validation-images", type=int, default=480)
+    parser.add_argument("--validate-every", type=int, default=250)
+    parser.add_argument("--cache", type=Path, help="keep rendered pictures here and reuse them on the next run")
     parser.add_argument("--tokenizer-dir", type=Path, default=SHARED_TOKENIZER)
     parser.add_argument("--state", type=Path, default=Path("/tmp/clip-shapes-state.pt"),
                         help="where the PyTorch weights are saved (not committed; for later fine-tuning)")
-    parser.add_argument("--fp32", action="store_true",
-                        help="train in fp32; by default matrix products run in bfloat16 (weights stay fp32), ~3x faster on CPUs with AVX512-BF16")
+    parser.add_argument("--bf16", action="store_true",
+                        help="matrix products in bfloat16 (weights stay fp32): ~3x faster on CPUs with AVX512-BF16, "
+                             "~10x slower on CPUs without it, where PyTorch emulates it")
     args = parser.parse_args()
+    config = ClipConfig(embed_dim=64, image_size=64, patch_size=args.patch, vision_width=args.vision_width,
+                        vision_layers=args.vision_layers, vision_heads=4, context_length=77, vocab_size=49408,
+                        text_width=64, text_layers=3, text_heads=4)
 
     started = time.time()
     torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(min(args.threads, 2))
     rng = np.random.default_rng(args.seed)
     tokenizer = AsciiClipTokenizer(args.tokenizer_dir / "vocab.json", args.tokenizer_dir / "merges.txt")
     captions = Captions(tokenizer)
 
-    images, colours, shapes = render_set(args.seed, args.images, train=True, workers=args.threads)
-    val_images, val_colours, val_shapes = render_set(args.seed + 1, 1920, train=False, workers=args.threads)
+    images, colours, shapes = render_set(args.seed, args.images, config.image_size, args.hold_out, args.threads,
+                                         cache=args.cache)
+    val_images, val_colours, val_shapes = render_set(args.seed + 1, args.validation_images, config.image_size,
+                                                     False, args.threads, balanced=True, cache=args.cache)
     print(f"rendered {len(images)} training and {len(val_images)} validation images in "
           f"{time.time() - started:.0f}s", flush=True)
 
-    clip = Clip(CONFIG)
-    decay = [p for n, p in clip.named_parameters() if p.ndim >= 2 and "embedding" not in n]
-    no_decay = [p for n, p in clip.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
+    clip = Clip(config)
+    if args.init_from:
+        load_exported(clip, args.init_from)
+        print("initial", json.dumps(evaluate(clip, captions, val_images, val_colours, val_shapes, args.hold_out)),
+              flush=True)
+    if args.freeze_text:
+        for p in [*clip.text_model.parameters(), *clip.text_projection.parameters()]:
+            p.requires_grad_(False)
+    trainable = [(n, p) for n, p in clip.named_parameters() if p.requires_grad]
+    decay = [p for n, p in trainable if p.ndim >= 2 and "embedding" not in n]
+    no_decay = [p for n, p in trainable if not (p.ndim >= 2 and "embedding" not in n)]
+    frozen_text: dict[str, torch.Tensor] = {}
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.98))
     warmup = max(1, args.steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step, args.steps) / args.steps)))
-    colour_names = list(COLOURS)
+    # SIGUSR1 ends training early (after the current step) and still exports: for a machine slower than planned.
+    stop_requested = []
+    signal.signal(signal.SIGUSR1, lambda *_: stop_requested.append(True))
+    steps_done = 0
     train_start = time.time()
     for step in range(args.steps):
+        if stop_requested:
+            print(f"stopped on request after {step} of {args.steps} steps", flush=True)
+            break
+        steps_done = step + 1
         idx = rng.integers(0, len(images), args.batch)
-        batch = images[idx]
-        if rng.random() < 0.5:
-            batch = batch[:, :, ::-1]
+        batch = augmented(rng, images[idx])
         texts, cap_c, cap_s = [], [], []
         for i in idx:
-            text, c, s = captions.sample(rng, colour_names[colours[i]], SHAPES[shapes[i]])
+            text, c, s = captions.sample(rng, COLOURS[colours[i]], SHAPES[shapes[i]])
             texts.append(text)
             cap_c.append(c)
             cap_s.append(s)
@@ -216,12 +287,17 @@ def main() -> None:
         img_c, img_s = torch.from_numpy(colours[idx]), torch.from_numpy(shapes[idx])
         match = (((cap_c_t[:, None] == -1) | (cap_c_t[:, None] == img_c[None, :]))
                  & ((cap_s_t[:, None] == -1) | (cap_s_t[:, None] == img_s[None, :]))).float()
-        ids, mask = captions.batch(texts)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.fp32):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             image_emb = clip.encode_image(to_pixels(np.ascontiguousarray(batch)))
-            text_emb = clip.encode_text(ids, mask)
+            if not args.freeze_text:
+                text_emb = F.normalize(clip.encode_text(*captions.batch(texts)).float(), dim=-1)
+        if args.freeze_text:  # a fixed text tower: each caption is embedded once, in fp32
+            new = sorted(set(texts) - frozen_text.keys())
+            if new:
+                with torch.no_grad():
+                    frozen_text.update(zip(new, F.normalize(clip.encode_text(*captions.batch(new)), dim=-1)))
+            text_emb = torch.stack([frozen_text[t] for t in texts])
         image_emb = F.normalize(image_emb.float(), dim=-1)
-        text_emb = F.normalize(text_emb.float(), dim=-1)
         logits = clip.logit_scale.exp() * text_emb @ image_emb.t()
         loss = soft_clip_loss(logits, match)
         optimizer.zero_grad(set_to_none=True)
@@ -231,24 +307,28 @@ def main() -> None:
         schedule.step()
         with torch.no_grad():
             clip.logit_scale.clamp_(0, math.log(100))
-        if step % 100 == 0 or step == args.steps - 1:
+        if step % 25 == 0 or step == args.steps - 1:
             rate = (step + 1) / (time.time() - train_start)
             print(f"step {step:5d} loss {loss.item():.4f} scale {clip.logit_scale.exp().item():6.2f} "
-                  f"{rate:.2f} steps/s", flush=True)
-        if step > 0 and step % 1000 == 0:
-            print("validation", json.dumps(evaluate(clip, captions, val_images, val_colours, val_shapes)), flush=True)
+                  f"{rate:.3f} steps/s, {time.process_time() / 60:.1f} cpu-min", flush=True)
+        if step > 0 and step % args.validate_every == 0:
+            print("validation", json.dumps(evaluate(clip, captions, val_images, val_colours, val_shapes,
+                                                    args.hold_out)), flush=True)
 
-    metrics = evaluate(clip, captions, val_images, val_colours, val_shapes)
+    metrics = evaluate(clip, captions, val_images, val_colours, val_shapes, args.hold_out)
     minutes = (time.time() - started) / 60
     print("validation", json.dumps(metrics), flush=True)
     clip.eval()
+    args.state.parent.mkdir(parents=True, exist_ok=True)
     torch.save(clip.state_dict(), args.state)
     export_onnx(clip, args.out, "hf")
     write_metadata(clip, args.out, args.tokenizer_dir, trained_logit_scale=clip.logit_scale.exp().item())
-    report = {"config": CONFIG.to_dict(), "seed": args.seed, "images": args.images, "steps": args.steps,
-              "batch": args.batch, "lr": args.lr, "bfloat16": not args.fp32, "minutes": round(minutes, 1),
+    report = {"config": config.to_dict(), "seed": args.seed, "images": args.images, "steps": args.steps,
+              "steps_done": steps_done, "batch": args.batch, "lr": args.lr,
+              "init_from": str(args.init_from) if args.init_from else None, "freeze_text": args.freeze_text,
+              "bfloat16": args.bf16, "minutes": round(minutes, 1),
+              "held_out_pairs": sorted(" ".join(p) for p in HELD_OUT) if args.hold_out else [],
               "validation": metrics,
-              "held_out_pairs": sorted(" ".join(p) for p in HELD_OUT),
               "logit_scale": round(clip.logit_scale.exp().item(), 4)}
     (args.out / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"exported {args.out} after {minutes:.1f} minutes", flush=True)

@@ -4,9 +4,10 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace ClipService.Testing;
 
 /// <summary>
-/// Draws coloured-shape test images from the definitions the default model's training data uses
-/// (tools/clipkit/shapes.py): the same colours, shapes and backgrounds, with its own random numbers and its own
-/// rasterisation, so no test image is one the model was trained on.
+/// Plain coloured-shape test pictures: one flat-coloured shape of a fixed RGB per colour name (jittered ±20) on a
+/// plain, gradient or noisy background, without anti-aliasing, shading or texture. Simple and predictable, for the
+/// service tests and benchmarks; the default model's varied evaluation pictures come from
+/// VariedShapeImageGenerator.cs next to this file.
 /// </summary>
 public static class ShapeImageGenerator
 {
@@ -18,9 +19,6 @@ public static class ShapeImageGenerator
 
     public static readonly IReadOnlyList<string> ColourNames = ["red", "green", "blue", "yellow", "orange", "purple", "black", "white"];
     public static readonly IReadOnlyList<string> Shapes = ["circle", "square", "triangle", "star", "cross", "ring"];
-
-    /// <summary>Pairs never shown in training (tools/clipkit/shapes.py HELD_OUT).</summary>
-    public static readonly IReadOnlySet<string> HeldOutPairs = new HashSet<string> { "purple star", "orange ring", "green triangle" };
 
     private const int ColourJitter = 20;
     private const double MinBackgroundDistance = 110.0;

@@ -105,3 +105,35 @@ def write_metadata(clip: Clip, folder: Path, tokenizer_dir: Path, tokenizer_file
         config["trained_logit_scale"] = round(float(trained_logit_scale), 4)
     (folder / "preprocessor_config.json").write_text(json.dumps(preprocessor, indent=2) + "\n")
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+
+def load_exported(clip: Clip, folder: Path) -> None:
+    """Load the weights of a model folder this module exported ("hf" layout) back into `clip` (same config).
+
+    Named initialisers carry their parameter names; the exporter folds each linear layer's weight into an
+    anonymous, transposed MatMul constant, named here after the node that consumes it
+    (/text_model/layers.0/fc1/MatMul -> text_model.layers.0.fc1.weight).
+    """
+    import json
+
+    import onnx
+    from onnx import numpy_helper
+
+    state = clip.state_dict()
+    loaded = {}
+    for tower in ("text_model", "vision_model"):
+        graph = onnx.load(str(folder / "onnx" / f"{tower}.onnx")).graph
+        values = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+        for name, value in values.items():
+            if name.removeprefix("clip.") in state:
+                loaded[name.removeprefix("clip.")] = value
+        for node in graph.node:
+            if node.op_type == "MatMul" and node.input[1] in values and node.input[1] not in loaded:
+                name = node.name.strip("/").removesuffix("/MatMul").replace("/", ".") + ".weight"
+                loaded[name] = values[node.input[1]].t()
+    scale = json.loads((folder / "config.json").read_text())["trained_logit_scale"]
+    loaded["logit_scale"] = torch.tensor(float(scale)).log()
+    missing, unexpected = set(state) - set(loaded), set(loaded) - set(state)
+    if missing or unexpected:
+        raise ValueError(f"{folder} does not match the config: missing {sorted(missing)}, unexpected {sorted(unexpected)}")
+    clip.load_state_dict(loaded)
