@@ -108,7 +108,7 @@ public sealed class LifecycleTests
         var empty = Directory.CreateTempSubdirectory("no-models-").FullName;
         try
         {
-            var e = Assert.Throws<ModelFolderException>(() => ModelCatalog.Discover(new ClipOptions { ModelsPath = empty }, empty));
+            var e = Assert.Throws<ModelFolderException>(() => ModelCatalog.Discover(new ModelOptions { ModelsPath = empty }, empty));
             Assert.Contains(empty, e.Message, StringComparison.Ordinal);
             Assert.Contains("holds no model folders", e.Message, StringComparison.Ordinal);
         }
@@ -122,7 +122,7 @@ public sealed class LifecycleTests
     public void A_relative_models_path_is_found_from_a_folder_below_it()
     {
         // As under `dotnet run --project src/ClipService`, whose working directory is the project folder.
-        var catalog = ModelCatalog.Discover(new ClipOptions { ModelsPath = "tests/assets/models", DefaultModel = "tiny-clip" },
+        var catalog = ModelCatalog.Discover(new ModelOptions { ModelsPath = "tests/assets/models", DefaultModel = "tiny-clip" },
             Path.Combine(ClipServiceFactory.RepositoryRoot, "src", "ClipService"));
         Assert.Equal(Path.Combine(ClipServiceFactory.RepositoryRoot, "tests", "assets", "models"), catalog.ModelsPath);
         Assert.Equal(2, catalog.Folders.Count);

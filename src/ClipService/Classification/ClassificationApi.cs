@@ -2,11 +2,11 @@ using System.Diagnostics;
 using ClipService.Core.Scoring;
 using ClipService.Inference;
 using ClipService.Models;
+using ClipService.Requests;
 using ClipService.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using ClipService.Hosting;
 
 namespace ClipService.Classification;
 
@@ -36,16 +36,13 @@ public static class ClassificationApi
         HttpRequest request,
         ModelRegistry models,
         IClipInference inference,
-        IOptions<ClipOptions> options,
+        IOptions<RequestLimitsOptions> options,
         IOptions<JsonOptions> json,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var input = await ClassifyRequestReader.ReadAsync(request, options.Value, json.Value, cancellationToken);
         var model = models.Get(input.Model);
-        RequestLog.SetModel(request.HttpContext, model.Name);
-        RequestLog.SetLabelCount(request.HttpContext, input.Labels.Count);
-        RequestLog.SetImageBytes(request.HttpContext, input.Image.Length);
 
         var imageTask = Timed(() => inference.EmbedImageAsync(model, input.Image, cancellationToken));
         var textTask = Timed(() => inference.EmbedLabelsAsync(model, input.Labels, input.Templates, cancellationToken));

@@ -57,4 +57,7 @@ public sealed record LabelResult(string Label, float Score, float Similarity);
 public sealed record ClassifyTimings(double ImageMs, double TextMs, double TotalMs);
 
 /// <summary>Labels ranked by score, best first.</summary>
-public sealed record ClassifyResponse(string Model, IReadOnlyList<LabelResult> Labels, IReadOnlyList<string> Templates, string Provider, ClassifyTimings Timings);
+public sealed record ClassifyResponse(string Model, IReadOnlyList<LabelResult> Labels, IReadOnlyList<string> Templates, string Provider, ClassifyTimings Timings) : Diagnostics.IRequestLogFields
+{
+    int? Diagnostics.IRequestLogFields.LabelCount => Labels.Count;
+}

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ClipService.Core.Scoring;
 using ClipService.Errors;
 using ClipService.Models;
+using ClipService.Requests;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Primitives;
 
@@ -13,7 +14,7 @@ internal sealed record ClassifyInput(ReadOnlyMemory<byte> Image, IReadOnlyList<s
 /// <summary>Reads /classify bodies: multipart/form-data or application/json, with the same rules for both.</summary>
 internal static class ClassifyRequestReader
 {
-    public static async Task<ClassifyInput> ReadAsync(HttpRequest request, ClipOptions options, JsonOptions json, CancellationToken cancellationToken)
+    public static async Task<ClassifyInput> ReadAsync(HttpRequest request, RequestLimitsOptions options, JsonOptions json, CancellationToken cancellationToken)
     {
         if (request.HasFormContentType)
             return await ReadFormAsync(request, options, cancellationToken);
@@ -23,7 +24,7 @@ internal static class ClassifyRequestReader
             $"Send multipart/form-data (fields image, labels) or application/json; got '{request.ContentType ?? "no content type"}'.");
     }
 
-    private static async Task<ClassifyInput> ReadFormAsync(HttpRequest request, ClipOptions options, CancellationToken cancellationToken)
+    private static async Task<ClassifyInput> ReadFormAsync(HttpRequest request, RequestLimitsOptions options, CancellationToken cancellationToken)
     {
         var form = await request.ReadFormAsync(cancellationToken);
         var file = form.Files.GetFile("image")
@@ -36,7 +37,7 @@ internal static class ClassifyRequestReader
             NullIfEmpty(form["model"]), ParseTopK(form["top_k"]), options);
     }
 
-    private static async Task<ClassifyInput> ReadJsonAsync(HttpRequest request, ClipOptions options, JsonOptions json, CancellationToken cancellationToken)
+    private static async Task<ClassifyInput> ReadJsonAsync(HttpRequest request, RequestLimitsOptions options, JsonOptions json, CancellationToken cancellationToken)
     {
         ClassifyJsonRequest? body;
         try
@@ -56,7 +57,7 @@ internal static class ClassifyRequestReader
     }
 
     internal static ClassifyInput Validate(ReadOnlyMemory<byte> image, IReadOnlyList<string> labels, string? template,
-        IReadOnlyList<string> templates, string? model, int? topK, ClipOptions options)
+        IReadOnlyList<string> templates, string? model, int? topK, RequestLimitsOptions options)
     {
         var cleaned = LabelRules.Validate(labels, options);
         if (topK is < 1)
@@ -64,7 +65,7 @@ internal static class ClassifyRequestReader
         return new ClassifyInput(image, cleaned, ResolveTemplates(template, templates, options), model, topK);
     }
 
-    private static List<string> ResolveTemplates(string? template, IReadOnlyList<string> templates, ClipOptions options)
+    private static List<string> ResolveTemplates(string? template, IReadOnlyList<string> templates, RequestLimitsOptions options)
     {
         if (template is not null && templates.Count > 0)
             throw new BadRequestException("Give either 'template' or 'templates', not both.");

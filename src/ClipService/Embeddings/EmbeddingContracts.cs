@@ -23,7 +23,13 @@ public sealed record EmbedTextRequest
 }
 
 /// <summary>An L2-normalised image embedding.</summary>
-public sealed record EmbedImageResponse(string Model, IReadOnlyList<float> Embedding);
+public sealed record EmbedImageResponse(string Model, IReadOnlyList<float> Embedding) : Diagnostics.IRequestLogFields
+{
+    int? Diagnostics.IRequestLogFields.LabelCount => null;
+}
 
 /// <summary>L2-normalised text embeddings, in request order.</summary>
-public sealed record EmbedTextResponse(string Model, IReadOnlyList<IReadOnlyList<float>> Embeddings);
+public sealed record EmbedTextResponse(string Model, IReadOnlyList<IReadOnlyList<float>> Embeddings) : Diagnostics.IRequestLogFields
+{
+    int? Diagnostics.IRequestLogFields.LabelCount => Embeddings.Count;
+}

@@ -2,10 +2,10 @@ using ClipService.Classification;
 using ClipService.Errors;
 using ClipService.Inference;
 using ClipService.Models;
+using ClipService.Requests;
 using ClipService.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using ClipService.Hosting;
 
 namespace ClipService.Embeddings;
 
@@ -41,14 +41,12 @@ public static class EmbeddingsApi
         var file = form.Files.GetFile("image") ?? throw new BadRequestException("The multipart field 'image' (the image file) is required.");
         var model = models.Get(form["model"]);
         var image = await ClassifyRequestReader.ReadFileAsync(file, cancellationToken);
-        RequestLog.SetModel(request.HttpContext, model.Name);
-        RequestLog.SetImageBytes(request.HttpContext, image.Length);
         var embedding = await inference.EmbedImageAsync(model, image, cancellationToken);
         return TypedResults.Ok(new EmbedImageResponse(model.Name, embedding));
     }
 
     internal static async Task<Ok<EmbedTextResponse>> EmbedText(HttpRequest request, ModelRegistry models, IClipInference inference,
-        IOptions<ClipOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+        IOptions<RequestLimitsOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType())
             throw new UnsupportedMediaTypeException($"Send application/json {{\"texts\": [...]}}; got '{request.ContentType ?? "no content type"}'.");
@@ -68,8 +66,6 @@ public static class EmbeddingsApi
         if (texts.Any(t => t is null || t.Length > options.Value.MaxLabelLength))
             throw new BadRequestException($"Every text must be a string of at most {options.Value.MaxLabelLength} characters.");
         var model = models.Get(body.Model);
-        RequestLog.SetModel(request.HttpContext, model.Name);
-        RequestLog.SetLabelCount(request.HttpContext, texts.Count);
         var flat = await inference.EmbedTextsAsync(model, texts, cancellationToken);
         var size = model.EmbeddingSize;
         var rows = Enumerable.Range(0, texts.Count).Select(i => (IReadOnlyList<float>)flat.AsSpan(i * size, size).ToArray()).ToList();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using ClipService.Core.Models;
 using ClipService.Core.Scoring;
+using ClipService.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace ClipService.Inference;
@@ -15,7 +16,8 @@ public sealed class ClipInference(
     TextEmbeddingCache cache,
     InferenceGate gate,
     IOptions<InferenceOptions> inference,
-    IOptions<BatchingOptions> batching) : IClipInference
+    IOptions<BatchingOptions> batching,
+    ClipMetrics metrics) : IClipInference
 {
     private TimeSpan Timeout => TimeSpan.FromSeconds(inference.Value.RequestTimeoutSeconds);
 
@@ -25,6 +27,7 @@ public sealed class ClipInference(
         var pixels = batcher.RentPixels();
         try
         {
+            using var decode = ClipTracing.StartDecode();
             model.Preprocessor.Preprocess(encodedImage.Span, pixels);
         }
         catch
@@ -41,6 +44,7 @@ public sealed class ClipInference(
         var keys = texts.Select(t => TextEmbeddingCache.PromptKey(model.Name, t)).ToList();
         var rows = await cache.GetOrComputeAsync(keys, (missing, token) => gate.RunAsync(() =>
         {
+            using var encode = metrics.TextBatch(model.Name, missing.Count);
             var embeddings = model.EncodeTexts([.. missing.Select(i => texts[i])]);
             return Rows(embeddings, missing.Count, model.EmbeddingSize);
         }, token), cancellationToken);

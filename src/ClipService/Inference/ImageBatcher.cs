@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Threading.Channels;
+using System.Diagnostics;
 using ClipService.Core.Models;
+using ClipService.Diagnostics;
 using ClipService.Errors;
 
 namespace ClipService.Inference;
@@ -17,6 +19,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     private readonly InferenceGate _gate;
     private readonly BatchingOptions _options;
     private readonly ILogger _logger;
+    private readonly ClipMetrics _metrics;
     private readonly Channel<Job> _queue;
     private readonly Task _worker;
     private readonly CancellationTokenSource _stopping = new();
@@ -24,10 +27,12 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     private long _images;
     private long _dropped;
 
-    private sealed record Job(float[] Pixels, DateTime Deadline, TaskCompletionSource<float[]> Result, CancellationToken Cancellation);
+    private sealed record Job(float[] Pixels, DateTime Deadline, TaskCompletionSource<float[]> Result, ActivityContext Request, DateTimeOffset Queued,
+        CancellationToken Cancellation);
 
-    public ImageBatcher(ClipModel model, InferenceGate gate, BatchingOptions options, ILogger logger)
+    public ImageBatcher(ClipModel model, InferenceGate gate, BatchingOptions options, ILogger logger, ClipMetrics metrics)
     {
+        _metrics = metrics;
         _model = model;
         _gate = gate;
         _options = options;
@@ -46,6 +51,8 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     public long ImagesEncoded => Interlocked.Read(ref _images);
     public long Dropped => Interlocked.Read(ref _dropped);
     public int Queued => _queue.Reader.Count;
+    public bool IsWorkerRunning => !_worker.IsCompleted;
+    public Exception? WorkerFailure => _worker.Exception?.GetBaseException();
 
     /// <summary>Rents a buffer for one preprocessed image; hand it to <see cref="EncodeAsync"/>, which returns it.</summary>
     public float[] RentPixels() => ArrayPool<float>.Shared.Rent(_model.Preprocessor.TensorLength);
@@ -54,7 +61,8 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     public async Task<float[]> EncodeAsync(float[] pixels, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var job = new Job(pixels, DateTime.UtcNow + timeout,
-            new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+            new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously),
+            ClipTracing.CurrentRequest, DateTimeOffset.UtcNow, cancellationToken);
         if (!_queue.Writer.TryWrite(job))
         {
             ArrayPool<float>.Shared.Return(pixels);
@@ -67,7 +75,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new ServiceUnavailableException($"The image was not encoded within {timeout.TotalSeconds:F0} s; retry shortly.", TimeSpan.FromSeconds(2));
+            throw new ServiceUnavailableException($"The image was not encoded within {timeout.TotalSeconds:F0} s; retry shortly.", TimeSpan.FromSeconds(2), RejectionReasons.Deadline);
         }
     }
 
@@ -96,7 +104,8 @@ public sealed partial class ImageBatcher : IAsyncDisposable
 
                 try
                 {
-                    _model.Image.Encode(pixels, batch.Count, embeddings);
+                    using (_metrics.ImageBatch(_model.Name, batch.Select(j => (j.Request, j.Queued)), batch.Count))
+                        _model.Image.Encode(pixels, batch.Count, embeddings);
                     Interlocked.Increment(ref _batches);
                     Interlocked.Add(ref _images, batch.Count);
                     for (var i = 0; i < batch.Count; i++)

@@ -2,19 +2,16 @@ using System.ComponentModel.DataAnnotations;
 using ClipService.Core.Encoders;
 using ClipService.Core.Imaging;
 using ClipService.Core.Models;
+using Microsoft.Extensions.Options;
 
 namespace ClipService.Models;
 
-/// <summary>The "Clip" configuration section (environment: Clip__Name).</summary>
-public sealed class ClipOptions
+/// <summary>Which models to load and how: the model keys of the "Clip" section (environment: Clip__Name) and its
+/// ExecutionProvider and ImageDecoding sections.</summary>
+public sealed class ModelOptions
 {
     public const string SectionName = "Clip";
     public const string DefaultModelsPath = "models";
-    public const int DefaultMaxLabels = 256;
-    public const int DefaultMaxLabelLength = 512;
-    public const int DefaultMaxTemplates = 32;
-    public const int DefaultMaxTexts = 256;
-    public const long DefaultMaxRequestBytes = 20 * 1024 * 1024;
 
     /// <summary>Folder whose sub-folders are model folders (or itself one). A relative path is looked for in the
     /// working directory and the content root, then in the folders above them.</summary>
@@ -25,6 +22,7 @@ public sealed class ClipOptions
     public string? DefaultModel { get; set; }
 
     /// <summary>Which encoder files to load: Default, Fp16 or Quantized.</summary>
+    [EnumDataType(typeof(ModelPrecision))]
     public ModelPrecision Precision { get; set; } = ModelPrecision.Default;
 
     /// <summary>Overrides every model's logit scale (else the folder's trained_logit_scale, else 100).</summary>
@@ -32,27 +30,14 @@ public sealed class ClipOptions
     public float? LogitScale { get; set; }
 
     [Required]
+    [ValidateObjectMembers]
     public ExecutionProviderOptions ExecutionProvider { get; set; } = new();
 
     [Required]
+    [ValidateObjectMembers]
     public ImageDecodingOptions ImageDecoding { get; set; } = new();
-
-    [Range(1, 10_000)]
-    public int MaxLabels { get; set; } = DefaultMaxLabels;
-
-    [Range(1, 10_000)]
-    public int MaxLabelLength { get; set; } = DefaultMaxLabelLength;
-
-    [Range(1, 1_000)]
-    public int MaxTemplates { get; set; } = DefaultMaxTemplates;
-
-    [Range(1, 10_000)]
-    public int MaxTexts { get; set; } = DefaultMaxTexts;
-
-    /// <summary>Largest request body accepted (uploads and JSON), in bytes; larger ones get 413.</summary>
-    [Range(1024, 1L << 32)]
-    public long MaxRequestBytes { get; set; } = DefaultMaxRequestBytes;
-
-    /// <summary>Serve Swagger UI at /swagger and the OpenAPI document at /swagger/v1/swagger.json.</summary>
-    public bool EnableSwagger { get; set; } = true;
 }
+
+/// <summary>Checks <see cref="ModelOptions"/> and its nested sections at start (source-generated).</summary>
+[OptionsValidator]
+public sealed partial class ModelOptionsValidator : IValidateOptions<ModelOptions>;
