@@ -134,6 +134,16 @@ public sealed class LifecycleTests
     [InlineData("--Clip:MaxLabels=0", "MaxLabels")]
     [InlineData("--Clip:DefaultModel=missing", "Clip:DefaultModel 'missing'")]
     [InlineData("--Clip:EnableDemoPage=sometimes", "Clip:EnableDemoPage")]
+    [InlineData("--Clip:ImageDecoding:MaxPixels=0", "Clip:ImageDecoding:MaxPixels must be between")]
+    [InlineData("--Clip:ExecutionProvider:IntraOpThreads=-5", "Clip:ExecutionProvider:IntraOpThreads must be between")]
+    [InlineData("--Clip:Batching:MaxBatchSize=0", "Clip:Batching:MaxBatchSize must be between")]
+    [InlineData("--Clip:MaxRequestBytes=5", "Clip:MaxRequestBytes must be between")]
+    [InlineData("--Clip:Auth:ApiKeys:0=short", "Clip:Auth:ApiKeys: every key must be at least 16 characters")]
+    [InlineData("--Clip:Auth:ApiKeysFile=/definitely/not/here", "Clip:Auth:ApiKeysFile: the file '/definitely/not/here' does not exist")]
+    [InlineData("--Clip:RateLimiting:PermitsPerMinute=-1", "Clip:RateLimiting:PermitsPerMinute must be between")]
+    [InlineData("--Clip:RateLimiting:TrustedProxies:0=haproxy", "Clip:RateLimiting:TrustedProxies: 'haproxy' is not an IP address")]
+    [InlineData("--Clip:Cors:AllowedOrigins:0=https://app.example.com/path", "Clip:Cors:AllowedOrigins: 'https://app.example.com/path' is not an origin")]
+    [InlineData("--Clip:Metrics:RequireApiKey=maybe", "Clip:Metrics:RequireApiKey")]
     public async Task The_process_exits_with_one_clear_line_for_bad_configuration(string argument, string expected)
     {
         var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");

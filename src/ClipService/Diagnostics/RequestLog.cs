@@ -54,9 +54,11 @@ public static class RequestLog
         options.GetLevel = Level;
     }
 
+    // A probe's 503 (loading, stopping) is an answer, not an error.
     private static LogEventLevel Level(HttpContext context, double elapsedMs, Exception? exception) =>
-        exception is not null || context.Response.StatusCode >= StatusCodes.Status500InternalServerError ? LogEventLevel.Error
+        exception is not null ? LogEventLevel.Error
         : context.GetEndpoint()?.Metadata.GetMetadata<QuietRequestLog>() is not null ? LogEventLevel.Debug
+        : context.Response.StatusCode >= StatusCodes.Status500InternalServerError ? LogEventLevel.Error
         : LogEventLevel.Information;
 
     private static void Enrich(IDiagnosticContext diagnostics, HttpContext context)

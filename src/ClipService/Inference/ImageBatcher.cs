@@ -172,7 +172,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync();
-        await _worker;
+        await _worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
     }
 

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using static ClipService.Tests.HttpAssertions;
+
+namespace ClipService.Tests;
+
+public sealed class AccessTests
+{
+    private const string KeyA = "key-a-0123456789abcdef";
+    private const string KeyB = "key-b-0123456789abcdef";
+
+    private static ClipServiceFactory WithKeys(params (string Key, string? Value)[] extra)
+    {
+        var settings = new Dictionary<string, string?> { ["Clip:Auth:ApiKeys:0"] = KeyA };
+        foreach (var (key, value) in extra)
+            settings[key] = value;
+        return new ClipServiceFactory(settings);
+    }
+
+    [Fact]
+    public async Task With_a_key_configured_the_api_answers_401_problem_with_www_authenticate_bearer_without_it()
+    {
+        await using var factory = WithKeys();
+        using var client = await factory.ReadyClientAsync();
+
+        using var missing = await client.GetAsync("/models");
+        var detail = await AssertProblemAsync(missing, HttpStatusCode.Unauthorized);
+        Assert.Equal("Bearer", Assert.Single(missing.Headers.WwwAuthenticate).Scheme);
+        Assert.Contains("X-API-Key", detail, StringComparison.Ordinal);
+
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", KeyB) } };
+        using var refused = await client.SendAsync(wrong);
+        Assert.Contains("not valid", await AssertProblemAsync(refused, HttpStatusCode.Unauthorized), StringComparison.Ordinal);
+
+        // Unmapped paths too: nothing about the API is revealed without a key.
+        await AssertProblemAsync(await client.GetAsync("/no-such-path"), HttpStatusCode.Unauthorized);
+        using var form = Form(TestImages.Shape("red", "circle"), ("labels", "red circle"));
+        await AssertProblemAsync(await client.PostAsync("/classify", form), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_valid_key_works_as_a_bearer_token_or_in_x_api_key()
+    {
+        await using var factory = WithKeys(("Clip:Auth:ApiKeys:1", KeyB));
+        using var client = await factory.ReadyClientAsync();
+
+        using var bearer = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", KeyA) } };
+        using (var response = await client.SendAsync(bearer))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var header = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { { "X-API-Key", KeyB } } };
+        using (var response = await client.SendAsync(header))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    [InlineData("/metrics")]
+    [InlineData("/swagger/v1/swagger.json")]
+    public async Task Probes_metrics_and_the_api_description_need_no_key(string path)
+    {
+        await using var factory = WithKeys();
+        using var client = await factory.ReadyClientAsync();
+        using var response = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_can_be_put_behind_the_key()
+    {
+        await using var factory = WithKeys(("Clip:Metrics:RequireApiKey", "true"));
+        using var client = await factory.ReadyClientAsync();
+        await AssertProblemAsync(await client.GetAsync("/metrics"), HttpStatusCode.Unauthorized);
+        client.DefaultRequestHeaders.Add("X-API-Key", KeyA);
+        using var response = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("clip_model_info", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keys_from_a_file_are_read_again_when_it_changes()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, $"# keys\n{KeyA}\n");
+            await using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:Auth:ApiKeysFile"] = file });
+            using var client = await factory.ReadyClientAsync();
+            Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(client, KeyA));
+            Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithKeyAsync(client, KeyB));
+
+            await File.WriteAllTextAsync(file, $"{KeyB}\n");
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (await StatusWithKeyAsync(client, KeyB) != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+                await Task.Delay(200);
+            Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(client, KeyB));
+            Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithKeyAsync(client, KeyA));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Swagger_ui_offers_the_key_as_bearer_token_or_header()
+    {
+        await using var factory = WithKeys();
+        using var client = await factory.ReadyClientAsync();
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var schemes = doc.RootElement.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("bearer", schemes.GetProperty("Bearer").GetProperty("scheme").GetString());
+        Assert.Equal("X-API-Key", schemes.GetProperty("ApiKeyHeader").GetProperty("name").GetString());
+        Assert.True(doc.RootElement.GetProperty("security").GetArrayLength() >= 1);
+    }
+
+    private static async Task<HttpStatusCode> StatusWithKeyAsync(HttpClient client, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { { "X-API-Key", key } } };
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+}
