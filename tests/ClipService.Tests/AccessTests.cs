@@ -7,12 +7,9 @@ namespace ClipService.Tests;
 
 public sealed class AccessTests
 {
-    private const string KeyA = "key-a-0123456789abcdef";
-    private const string KeyB = "key-b-0123456789abcdef";
-
     private static ClipServiceFactory WithKeys(params (string Key, string? Value)[] extra)
     {
-        var settings = new Dictionary<string, string?> { ["Clip:Auth:ApiKeys:0"] = KeyA };
+        var settings = new Dictionary<string, string?> { ["Clip:Auth:ApiKeys:0"] = TestKeys.A };
         foreach (var (key, value) in extra)
             settings[key] = value;
         return new ClipServiceFactory(settings);
@@ -29,7 +26,7 @@ public sealed class AccessTests
         Assert.Equal("Bearer", Assert.Single(missing.Headers.WwwAuthenticate).Scheme);
         Assert.Contains("X-API-Key", detail, StringComparison.Ordinal);
 
-        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", KeyB) } };
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", TestKeys.B) } };
         using var refused = await client.SendAsync(wrong);
         Assert.Contains("not valid", await AssertProblemAsync(refused, HttpStatusCode.Unauthorized), StringComparison.Ordinal);
 
@@ -42,13 +39,13 @@ public sealed class AccessTests
     [Fact]
     public async Task A_valid_key_works_as_a_bearer_token_or_in_x_api_key()
     {
-        await using var factory = WithKeys(("Clip:Auth:ApiKeys:1", KeyB));
+        await using var factory = WithKeys(("Clip:Auth:ApiKeys:1", TestKeys.B));
         using var client = await factory.ReadyClientAsync();
 
-        using var bearer = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", KeyA) } };
+        using var bearer = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", TestKeys.A) } };
         using (var response = await client.SendAsync(bearer))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var header = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { { "X-API-Key", KeyB } } };
+        using var header = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { { "X-API-Key", TestKeys.B } } };
         using (var response = await client.SendAsync(header))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -72,7 +69,7 @@ public sealed class AccessTests
         await using var factory = WithKeys(("Clip:Metrics:RequireApiKey", "true"));
         using var client = await factory.ReadyClientAsync();
         await AssertProblemAsync(await client.GetAsync("/metrics"), HttpStatusCode.Unauthorized);
-        client.DefaultRequestHeaders.Add("X-API-Key", KeyA);
+        client.DefaultRequestHeaders.Add("X-API-Key", TestKeys.A);
         using var response = await client.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("clip_model_info", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -84,18 +81,18 @@ public sealed class AccessTests
         var file = Path.GetTempFileName();
         try
         {
-            await File.WriteAllTextAsync(file, $"# keys\n{KeyA}\n");
+            await File.WriteAllTextAsync(file, $"# keys\n{TestKeys.A}\n");
             await using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:Auth:ApiKeysFile"] = file });
             using var client = await factory.ReadyClientAsync();
-            Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(client, KeyA));
-            Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithKeyAsync(client, KeyB));
+            Assert.Equal(HttpStatusCode.OK, await TestKeys.StatusWithKeyAsync(client, TestKeys.A));
+            Assert.Equal(HttpStatusCode.Unauthorized, await TestKeys.StatusWithKeyAsync(client, TestKeys.B));
 
-            await File.WriteAllTextAsync(file, $"{KeyB}\n");
+            await File.WriteAllTextAsync(file, $"{TestKeys.B}\n");
             var deadline = DateTime.UtcNow.AddSeconds(15);
-            while (await StatusWithKeyAsync(client, KeyB) != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+            while (await TestKeys.StatusWithKeyAsync(client, TestKeys.B) != HttpStatusCode.OK && DateTime.UtcNow < deadline)
                 await Task.Delay(200);
-            Assert.Equal(HttpStatusCode.OK, await StatusWithKeyAsync(client, KeyB));
-            Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithKeyAsync(client, KeyA));
+            Assert.Equal(HttpStatusCode.OK, await TestKeys.StatusWithKeyAsync(client, TestKeys.B));
+            Assert.Equal(HttpStatusCode.Unauthorized, await TestKeys.StatusWithKeyAsync(client, TestKeys.A));
         }
         finally
         {
@@ -115,10 +112,4 @@ public sealed class AccessTests
         Assert.True(doc.RootElement.GetProperty("security").GetArrayLength() >= 1);
     }
 
-    private static async Task<HttpStatusCode> StatusWithKeyAsync(HttpClient client, string key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { { "X-API-Key", key } } };
-        using var response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
 }

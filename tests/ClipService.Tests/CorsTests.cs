@@ -22,7 +22,7 @@ public sealed class CorsTests
         await using var factory = new ClipServiceFactory(new Dictionary<string, string?>
         {
             ["Clip:Cors:AllowedOrigins:0"] = Allowed,
-            ["Clip:Auth:ApiKeys:0"] = "key-a-0123456789abcdef",
+            ["Clip:Auth:ApiKeys:0"] = TestKeys.A,
         });
         using var client = await factory.ReadyClientAsync();
 
@@ -34,7 +34,7 @@ public sealed class CorsTests
         using var other = await client.SendAsync(Preflight("https://evil.example.net"));
         Assert.False(other.Headers.Contains("Access-Control-Allow-Origin"));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { { "Origin", Allowed }, { "X-API-Key", "key-a-0123456789abcdef" } } };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { { "Origin", Allowed }, { "X-API-Key", TestKeys.A } } };
         using var actual = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, actual.StatusCode);
         Assert.Equal(Allowed, Assert.Single(actual.Headers.GetValues("Access-Control-Allow-Origin")));

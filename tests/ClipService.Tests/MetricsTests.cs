@@ -13,7 +13,7 @@ public sealed class MetricsTests
     {
         await using var factory = new ClipServiceFactory(new Dictionary<string, string?>
         {
-            ["Clip:Auth:ApiKeys:0"] = "key-a-0123456789abcdef",
+            ["Clip:Auth:ApiKeys:0"] = TestKeys.A,
             ["Clip:RateLimiting:PermitsPerMinute"] = "1",
             ["Clip:MaxRequestBytes"] = "4096",
         });
@@ -22,7 +22,7 @@ public sealed class MetricsTests
 
         using (var response = await client.GetAsync("/models"))
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        client.DefaultRequestHeaders.Add("X-API-Key", "key-a-0123456789abcdef");
+        client.DefaultRequestHeaders.Add("X-API-Key", TestKeys.A);
         using (var response = await client.PostAsync("/classify", new ByteArrayContent(new byte[8192])))
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         using (var response = await client.GetAsync("/models"))

@@ -7,9 +7,6 @@ namespace ClipService.Tests;
 
 public sealed class RateLimitingTests
 {
-    private const string KeyA = "key-a-0123456789abcdef";
-    private const string KeyB = "key-b-0123456789abcdef";
-
     [Fact]
     public async Task Beyond_the_permits_a_client_gets_429_with_retry_after_and_a_problem_but_probes_do_not()
     {
@@ -38,13 +35,13 @@ public sealed class RateLimitingTests
         await using var factory = new ClipServiceFactory(new Dictionary<string, string?>
         {
             ["Clip:RateLimiting:PermitsPerMinute"] = "1",
-            ["Clip:Auth:ApiKeys:0"] = KeyA,
-            ["Clip:Auth:ApiKeys:1"] = KeyB,
+            ["Clip:Auth:ApiKeys:0"] = TestKeys.A,
+            ["Clip:Auth:ApiKeys:1"] = TestKeys.B,
         });
         using var client = await factory.ReadyClientAsync();
-        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, KeyA));
-        Assert.Equal(HttpStatusCode.TooManyRequests, await StatusAsync(client, KeyA));
-        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, KeyB));
+        Assert.Equal(HttpStatusCode.OK, await TestKeys.StatusWithKeyAsync(client, TestKeys.A));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await TestKeys.StatusWithKeyAsync(client, TestKeys.A));
+        Assert.Equal(HttpStatusCode.OK, await TestKeys.StatusWithKeyAsync(client, TestKeys.B));
     }
 
     [Fact]
@@ -75,10 +72,4 @@ public sealed class RateLimitingTests
         return context;
     }
 
-    private static async Task<HttpStatusCode> StatusAsync(HttpClient client, string key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { { "X-API-Key", key } } };
-        using var response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
 }
