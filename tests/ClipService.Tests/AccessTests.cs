@@ -30,8 +30,6 @@ public sealed class AccessTests
         using var refused = await client.SendAsync(wrong);
         Assert.Contains("not valid", await AssertProblemAsync(refused, HttpStatusCode.Unauthorized), StringComparison.Ordinal);
 
-        // Unmapped paths too: nothing about the API is revealed without a key.
-        await AssertProblemAsync(await client.GetAsync("/no-such-path"), HttpStatusCode.Unauthorized);
         using var form = Form(TestImages.Shape("red", "circle"), ("labels", "red circle"));
         await AssertProblemAsync(await client.PostAsync("/classify", form), HttpStatusCode.Unauthorized);
     }
@@ -61,6 +59,17 @@ public sealed class AccessTests
         using var client = await factory.ReadyClientAsync();
         using var response = await client.GetAsync(path);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_try_it_page_loads_without_a_key_so_a_user_can_enter_one_and_its_api_calls_need_it()
+    {
+        await using var factory = WithKeys();
+        using var client = await factory.ReadyClientAsync();
+        using var page = await client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("api-key", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await AssertProblemAsync(await client.GetAsync("/models"), HttpStatusCode.Unauthorized);
     }
 
     [Fact]

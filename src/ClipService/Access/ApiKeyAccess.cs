@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace ClipService.Access;
 
 /// <summary>
-/// API-key access control: every endpoint (and any unmatched path) needs a valid key once one is configured, except
-/// those marked <see cref="ProbeEndpoints.AsProbe"/>. Enforced by ASP.NET Core's authorization fallback policy.
+/// API-key access control: every endpoint needs a valid key once one is configured, except those marked
+/// <see cref="ProbeEndpoints.AsProbe"/>. Enforced by ASP.NET Core's authorization fallback policy. Requests that match
+/// no endpoint (the try-it page's static files, 404s) need none: the page must load for a user to type the key into it.
 /// </summary>
 public static class ApiKeyAccess
 {
@@ -22,15 +23,16 @@ public static class ApiKeyAccess
         return services;
     }
 
-    /// <summary>Met when no key is configured, the request carries a valid key, or the endpoint is exempt.</summary>
+    /// <summary>Met when no key is configured, the request carries a valid key, or it is for no endpoint or an exempt one.</summary>
     private sealed class ApiKeyRequirement : IAuthorizationRequirement;
 
     private sealed class ApiKeyRequirementHandler(ApiKeyStore keys, IServiceProvider services) : AuthorizationHandler<ApiKeyRequirement>
     {
         protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ApiKeyRequirement requirement)
         {
-            var exemption = (context.Resource as HttpContext)?.GetEndpoint()?.Metadata.GetMetadata<ApiKeyExemption>();
-            if (!keys.Enabled || context.User.Identity?.IsAuthenticated == true || exemption?.Applies(services) == true)
+            var endpoint = (context.Resource as HttpContext)?.GetEndpoint();
+            if (!keys.Enabled || context.User.Identity?.IsAuthenticated == true || endpoint is null
+                || endpoint.Metadata.GetMetadata<ApiKeyExemption>()?.Applies(services) == true)
                 context.Succeed(requirement);
             return Task.CompletedTask;
         }

@@ -10,7 +10,8 @@ namespace ClipService.RateLimiting;
 
 /// <summary>
 /// ASP.NET Core's rate limiter, one fixed one-minute window per client (<see cref="RateLimitingOptions"/>): beyond
-/// the permits a request gets 429 with Retry-After and a ProblemDetails body. Probe endpoints are not limited.
+/// the permits a request gets 429 with Retry-After and a ProblemDetails body. Probe endpoints are not limited, nor are
+/// requests for no endpoint (the try-it page's files): the limit is on the API.
 /// </summary>
 public static class ClientRateLimiting
 {
@@ -23,7 +24,7 @@ public static class ClientRateLimiting
             var trusted = settings.Value.TrustedProxies.Select(IPAddress.Parse).ToHashSet();
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = RejectAsync;
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => permits == 0
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => permits == 0 || context.GetEndpoint() is null
                 ? RateLimitPartition.GetNoLimiter("")
                 : RateLimitPartition.GetFixedWindowLimiter(ClientOf(context, trusted), _ => new FixedWindowRateLimiterOptions
                 {
