@@ -59,7 +59,7 @@ public sealed class OtlpExportTests
             ["OTEL_SERVICE_NAME"] = "clipservice-under-test",
         }))
         {
-            using var client = new HttpClient { BaseAddress = service.BaseAddress };
+            using var client = new HttpClient { BaseAddress = service.Address };
             using var form = Form(TestImages.Shape("red", "circle", width: 64, height: 64), ("labels", "red circle"));
             using (var response = await client.PostAsync("/classify", form))
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -15,7 +15,8 @@ public static class ConnectionLimits
     public static WebApplicationBuilder AddConnectionLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptionsWithValidateOnStart<ConnectionLimitsOptions>()
-            .Bind(builder.Configuration.GetSection(ConnectionLimitsOptions.SectionName)).ValidateDataAnnotations();
+            .Bind(builder.Configuration.GetSection(ConnectionLimitsOptions.SectionName));
+        builder.Services.AddSingleton<IValidateOptions<ConnectionLimitsOptions>, ConnectionLimitsOptionsValidator>();
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<ConnectionLimitsOptions>, IOptions<RequestLimitsOptions>>(ApplyToKestrel);
         builder.Services.AddRequestTimeouts();
