@@ -20,7 +20,7 @@ public sealed class ImageBatcherTests
     {
         using var model = TinyModel();
         var gate = new InferenceGate(Options.Create(new InferenceOptions()));
-        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions(), NullLogger.Instance);
+        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions(), NullLogger.Instance, TestMetrics.Create());
         var first = TestImages.Shape("red", "star", seed: 2);
         var last = TestImages.Shape("green", "ring", seed: 3);
         var firstAlone = model.EncodeImage(first);
@@ -45,7 +45,7 @@ public sealed class ImageBatcherTests
     {
         using var model = TinyModel();
         var gate = new InferenceGate(Options.Create(new InferenceOptions()));
-        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions(), NullLogger.Instance);
+        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions(), NullLogger.Instance, TestMetrics.Create());
         var held = await HeldGate.HoldAsync(gate);
 
         var late = batcher.EncodeAsync(TestImages.Shape("red", "star"), TimeSpan.FromMilliseconds(300), CancellationToken.None);
@@ -64,7 +64,7 @@ public sealed class ImageBatcherTests
     {
         using var model = TinyModel();
         var gate = new InferenceGate(Options.Create(new InferenceOptions()));
-        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions { MaxBatchSize = 4 }, NullLogger.Instance);
+        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions { MaxBatchSize = 4 }, NullLogger.Instance, TestMetrics.Create());
         var images = Enumerable.Range(0, 10).Select(i => TestImages.Shape(i % 2 == 0 ? "red" : "blue", "star", seed: i)).ToList();
         var alone = images.Select(image => model.EncodeImage(image)).ToList();
 

@@ -111,7 +111,7 @@ public sealed class LifecycleTests
         var empty = Directory.CreateTempSubdirectory("no-models-").FullName;
         try
         {
-            var e = Assert.Throws<ModelFolderException>(() => ModelCatalog.Discover(new ClipOptions { ModelsPath = empty }, empty));
+            var e = Assert.Throws<ModelFolderException>(() => ModelCatalog.Discover(new ModelOptions { ModelsPath = empty }, empty));
             Assert.Contains(empty, e.Message, StringComparison.Ordinal);
             Assert.Contains("holds no model folders", e.Message, StringComparison.Ordinal);
         }
@@ -125,7 +125,7 @@ public sealed class LifecycleTests
     public void A_relative_models_path_is_found_from_a_folder_below_it()
     {
         // As under `dotnet run --project src/ClipService`, whose working directory is the project folder.
-        var catalog = ModelCatalog.Discover(new ClipOptions { ModelsPath = "tests/assets/models", DefaultModel = "tiny-clip" },
+        var catalog = ModelCatalog.Discover(new ModelOptions { ModelsPath = "tests/assets/models", DefaultModel = "tiny-clip" },
             Path.Combine(ClipServiceFactory.RepositoryRoot, "src", "ClipService"));
         Assert.Equal(Path.Combine(ClipServiceFactory.RepositoryRoot, "tests", "assets", "models"), catalog.ModelsPath);
         Assert.Equal(2, catalog.Folders.Count);
@@ -137,6 +137,21 @@ public sealed class LifecycleTests
     [InlineData("--Clip:MaxLabels=0", "MaxLabels")]
     [InlineData("--Clip:DefaultModel=missing", "Clip:DefaultModel 'missing'")]
     [InlineData("--Clip:EnableDemoPage=sometimes", "Clip:EnableDemoPage")]
+    [InlineData("--Clip:ImageDecoding:MaxPixels=0", "Clip:ImageDecoding:MaxPixels must be between")]
+    [InlineData("--Clip:ExecutionProvider:IntraOpThreads=-5", "Clip:ExecutionProvider:IntraOpThreads must be between")]
+    [InlineData("--Clip:Batching:MaxBatchSize=0", "Clip:Batching:MaxBatchSize must be between")]
+    [InlineData("--Clip:MaxRequestBytes=5", "Clip:MaxRequestBytes must be between")]
+    [InlineData("--Clip:Auth:ApiKeys:0=short", "Clip:Auth:ApiKeys: every key must be at least 16 characters")]
+    [InlineData("--Clip:Auth:ApiKeysFile=/definitely/not/here", "Clip:Auth:ApiKeysFile: the file '/definitely/not/here' does not exist")]
+    [InlineData("--Clip:RateLimiting:PermitsPerMinute=-1", "Clip:RateLimiting:PermitsPerMinute must be between")]
+    [InlineData("--Clip:RateLimiting:TrustedProxies:0=haproxy", "Clip:RateLimiting:TrustedProxies: 'haproxy' is not an IP address")]
+    [InlineData("--Clip:Cors:AllowedOrigins:0=https://app.example.com/path", "Clip:Cors:AllowedOrigins: 'https://app.example.com/path' is not an origin")]
+    [InlineData("--Clip:Metrics:RequireApiKey=maybe", "Clip:Metrics:RequireApiKey")]
+    [InlineData("--Clip:MaxImagesPerRequest=0", "Clip:MaxImagesPerRequest must be between")]
+    [InlineData("--Clip:MaxLabelsPerSet=0", "Clip:MaxLabelsPerSet must be between")]
+    [InlineData("--Clip:ImageDecoding:MaxConcurrentDecodes=-1", "Clip:ImageDecoding:MaxConcurrentDecodes must be between")]
+    [InlineData("--Clip:ImageUrls:TimeoutSeconds=0", "Clip:ImageUrls:TimeoutSeconds must be between")]
+    [InlineData("--Clip:ImageUrls:Enabled=true", "AllowedHosts must name at least one host")]
     public async Task The_process_exits_with_one_clear_line_for_bad_configuration(string argument, string expected)
     {
         var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");

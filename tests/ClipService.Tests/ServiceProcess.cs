@@ -53,7 +53,35 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static ServiceProcess Start(int port, params string[] arguments)
+    public static ServiceProcess Start(int port, params string[] arguments) => Start(port, arguments, environment: null);
+
+    /// <summary>Starts the service on a free port and waits (up to 90 s) until /health/ready answers 200.</summary>
+    public static async Task<ServiceProcess> StartReadyAsync(string[]? arguments = null, IDictionary<string, string>? environment = null)
+    {
+        var service = Start(FreePort(), arguments ?? [], environment);
+        using var client = new HttpClient { BaseAddress = service.Address };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline && !service.HasExited)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/health/ready");
+                if (response.StatusCode == HttpStatusCode.OK)
+                    return service;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(100);
+        }
+
+        await service.DisposeAsync();
+        throw new InvalidOperationException($"The service did not become ready:\n{service.Output}\n{service.Error}");
+    }
+
+    private static ServiceProcess Start(int port, IEnumerable<string> arguments, IDictionary<string, string>? environment)
     {
         var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");
         var start = new ProcessStartInfo("dotnet", [app, $"--urls=http://127.0.0.1:{port}",
@@ -65,6 +93,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             WorkingDirectory = ClipServiceFactory.RepositoryRoot,
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[key] = value;
         var process = new Process { StartInfo = start };
         var service = new ServiceProcess(process, port);
         process.OutputDataReceived += (_, e) => Append(service._output, e.Data);

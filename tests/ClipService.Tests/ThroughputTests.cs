@@ -106,7 +106,7 @@ public sealed class ThroughputTests
     {
         using var model = ClipModel.Load(Path.Combine(ClipServiceFactory.TestModels, "tiny-clip"));
         var gate = new InferenceGate(Options.Create(new InferenceOptions()));
-        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions(), NullLogger.Instance);
+        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions(), NullLogger.Instance, TestMetrics.Create());
 
         // Hold the encoder so the next requests queue up.
         var held = await HeldGate.HoldAsync(gate);
@@ -128,7 +128,7 @@ public sealed class ThroughputTests
     {
         using var model = ClipModel.Load(Path.Combine(ClipServiceFactory.TestModels, "tiny-clip"));
         var gate = new InferenceGate(Options.Create(new InferenceOptions()));
-        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions { MaxQueuedImages = 1, MaxBatchSize = 1 }, NullLogger.Instance);
+        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions { MaxQueuedImages = 1, MaxBatchSize = 1 }, NullLogger.Instance, TestMetrics.Create());
         var held = await HeldGate.HoldAsync(gate);
 
         // Admission comes before decoding: once the queue is full the next request is refused at once (the

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ClipService.Hosting;
 using ClipService.Inference;
 using ClipService.Models;
 using ClipService.OpenApi;
@@ -22,8 +21,9 @@ public static class ClassificationApi
 
     public static IEndpointRouteBuilder MapClassification(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/classify").WithTags("Classification").DisableAntiforgery();
-        group.MapPost("", Classify)
+        // Full paths on a prefix-less group: a "" route under a "/classify" group would be reported (http.route, metrics) as "/classify/".
+        var group = app.MapGroup("").WithTags("Classification").DisableAntiforgery();
+        group.MapPost("/classify", Classify)
             .WithName("Classify")
             .WithSummary("Zero-shot classification of one image against your labels or a label set")
             .WithDescription("multipart/form-data with a file field `image`, or application/json with `image` base64-encoded or a data: URI. " +
@@ -31,7 +31,7 @@ public static class ClassificationApi
             .AcceptsFormOrJson<ClassifyForm, ClassifyJsonRequest>()
             .Produces<ClassifyResponse>()
             .ProducesClipProblems();
-        group.MapPost("/batch", ClassifyBatch)
+        group.MapPost("/classify/batch", ClassifyBatch)
             .WithName("ClassifyBatch")
             .WithSummary("Zero-shot classification of several images against the same labels")
             .WithDescription("multipart/form-data with one file part `images` per image, or application/json `{\"images\": [base64 or data: URI, ...], ...}`; " +
@@ -44,7 +44,7 @@ public static class ClassificationApi
     }
 
     internal static async Task<Ok<ClassifyResponse>> Classify(HttpRequest request, ZeroShotLabels labels, IClipInference inference, ImageInputs images,
-        IOptions<ClipOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+        IOptions<RequestLimitsOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var input = await ClassifyRequestReader.ReadAsync(request, batch: false, images, options.Value, json.Value, cancellationToken);
@@ -54,7 +54,7 @@ public static class ClassificationApi
     }
 
     internal static async Task<Ok<ClassifyBatchResponse>> ClassifyBatch(HttpRequest request, ZeroShotLabels labels, IClipInference inference, ImageInputs images,
-        IOptions<ClipOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+        IOptions<RequestLimitsOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var input = await ClassifyRequestReader.ReadAsync(request, batch: true, images, options.Value, json.Value, cancellationToken);
@@ -66,11 +66,9 @@ public static class ClassificationApi
 
     // The images are encoded concurrently (the batcher puts them in one encoder call) while the labels are embedded.
     private static async Task<(ZeroShotQuery Query, float[][] Images, double ImageMs)> RunAsync(HttpContext context, ClassifyInput input,
-        ZeroShotLabels labels, IClipInference inference, ClipOptions options, CancellationToken cancellationToken)
+        ZeroShotLabels labels, IClipInference inference, RequestLimitsOptions options, CancellationToken cancellationToken)
     {
         var model = labels.Model(input.Choice);
-        RequestLog.SetModel(context, model.Name);
-        RequestLog.SetImageBytes(context, input.Images.Sum(i => i.Length));
         var queryTask = labels.ResolveAsync(input.Choice, model, options, cancellationToken);
         if (queryTask.IsFaulted)
             await queryTask; // invalid labels or templates: refuse before encoding any image
@@ -78,7 +76,6 @@ public static class ClassificationApi
         var embeddings = await inference.EmbedImagesAsync(model, input.Images, "images", cancellationToken);
         var imageMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var query = await queryTask;
-        RequestLog.SetLabelCount(context, query.Labels.Count);
         return (query, embeddings, imageMs);
     }
 

@@ -91,7 +91,10 @@ public sealed record ClassifyTimings(double ImageMs, double TextMs, double Total
 /// <param name="LabelSet">The label set used, if any.</param>
 /// <param name="Truncated">How many labels had a prompt longer than the model's context, truncated (end token kept) as CLIP's reference does.</param>
 public sealed record ClassifyResponse(string Model, IReadOnlyList<LabelScore> Labels, IReadOnlyList<string> Templates, string? LabelSet, int Truncated,
-    string Provider, ClassifyTimings Timings);
+    string Provider, ClassifyTimings Timings) : Diagnostics.IRequestLogFields
+{
+    int? Diagnostics.IRequestLogFields.LabelCount => Labels.Count;
+}
 
 /// <summary>One image's ranking in a batch.</summary>
 public sealed record ClassifyResult(IReadOnlyList<LabelScore> Labels);
@@ -100,4 +103,7 @@ public sealed record ClassifyResult(IReadOnlyList<LabelScore> Labels);
 /// <param name="Results">One per image, in input order; each equals what /classify answers for that image.</param>
 /// <param name="Truncated">How many labels had a prompt longer than the model's context (truncated, end token kept).</param>
 public sealed record ClassifyBatchResponse(string Model, IReadOnlyList<ClassifyResult> Results, IReadOnlyList<string> Templates, string? LabelSet, int Truncated,
-    string Provider, ClassifyTimings Timings);
+    string Provider, ClassifyTimings Timings) : Diagnostics.IRequestLogFields
+{
+    int? Diagnostics.IRequestLogFields.LabelCount => Results.Count > 0 ? Results[0].Labels.Count : null;
+}

@@ -15,7 +15,7 @@ internal sealed record ClassifyInput(IReadOnlyList<ReadOnlyMemory<byte>> Images,
 /// <summary>Reads /classify and /classify/batch bodies: multipart/form-data or application/json, with the same rules for both.</summary>
 internal static class ClassifyRequestReader
 {
-    public static async Task<ClassifyInput> ReadAsync(HttpRequest request, bool batch, ImageInputs images, ClipOptions options, JsonOptions json,
+    public static async Task<ClassifyInput> ReadAsync(HttpRequest request, bool batch, ImageInputs images, RequestLimitsOptions options, JsonOptions json,
         CancellationToken cancellationToken)
     {
         var field = batch ? "images" : "image";
@@ -25,7 +25,7 @@ internal static class ClassifyRequestReader
             : await ReadJsonAsync(request, batch, images, options, json, cancellationToken);
     }
 
-    private static async Task<ClassifyInput> ReadFormAsync(HttpRequest request, bool batch, ClipOptions options, CancellationToken cancellationToken)
+    private static async Task<ClassifyInput> ReadFormAsync(HttpRequest request, bool batch, RequestLimitsOptions options, CancellationToken cancellationToken)
     {
         var form = await request.ReadFormAsync(cancellationToken);
         var files = RequestBody.Files(form, batch ? "images" : "image");
@@ -47,7 +47,7 @@ internal static class ClassifyRequestReader
             RequestBody.Texts(form, "templates"), RequestBody.Text(form, "model"), RequestBody.WholeNumber(form, "top_k")));
     }
 
-    private static async Task<ClassifyInput> ReadJsonAsync(HttpRequest request, bool batch, ImageInputs inputs, ClipOptions options, JsonOptions json,
+    private static async Task<ClassifyInput> ReadJsonAsync(HttpRequest request, bool batch, ImageInputs inputs, RequestLimitsOptions options, JsonOptions json,
         CancellationToken cancellationToken)
     {
         ClassifyJsonOptions body;
@@ -74,7 +74,7 @@ internal static class ClassifyRequestReader
         return new ClassifyInput(images, new LabelChoice(body.Labels, body.LabelSet, body.Template, body.Templates ?? [], body.Model, body.TopK));
     }
 
-    private static void CheckCount(int images, ClipOptions options)
+    private static void CheckCount(int images, RequestLimitsOptions options)
     {
         if (images > options.MaxImagesPerRequest)
             throw new BadRequestException($"At most {options.MaxImagesPerRequest} images per request (Clip:MaxImagesPerRequest); got {images}.");

@@ -1,12 +1,13 @@
 using ClipService.Errors;
 using ClipService.Models;
+using ClipService.Requests;
 
 namespace ClipService.Classification;
 
 /// <summary>What a label list must satisfy: present, trimmed non-empty, bounded in count and length, no duplicates.</summary>
 internal static class LabelRules
 {
-    public static List<string> Validate(IReadOnlyList<string> labels, ClipOptions options)
+    public static List<string> Validate(IReadOnlyList<string> labels, RequestLimitsOptions options)
     {
         if (labels.Count == 0)
             throw new BadRequestException("'labels' is required: give at least one label.");

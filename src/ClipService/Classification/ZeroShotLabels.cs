@@ -5,6 +5,7 @@ using ClipService.Errors;
 using ClipService.Inference;
 using ClipService.LabelSets;
 using ClipService.Models;
+using ClipService.Requests;
 
 namespace ClipService.Classification;
 
@@ -21,7 +22,7 @@ internal sealed class ZeroShotLabels(ModelRegistry models, IClipInference infere
     /// <summary>The model the request names (or the default).</summary>
     public ClipModel Model(LabelChoice choice) => models.Get(choice.Model);
 
-    public async Task<ZeroShotQuery> ResolveAsync(LabelChoice choice, ClipModel model, ClipOptions options, CancellationToken cancellationToken)
+    public async Task<ZeroShotQuery> ResolveAsync(LabelChoice choice, ClipModel model, RequestLimitsOptions options, CancellationToken cancellationToken)
     {
         if (choice.TopK is < 1)
             throw new BadRequestException("'top_k' must be at least 1.");
@@ -55,7 +56,7 @@ internal sealed class ZeroShotLabels(ModelRegistry models, IClipInference infere
     }
 
     /// <returns>The templates the request gives, or null when it gives none.</returns>
-    private static List<string>? ResolveTemplates(string? template, IReadOnlyList<string> templates, ClipOptions options)
+    private static List<string>? ResolveTemplates(string? template, IReadOnlyList<string> templates, RequestLimitsOptions options)
     {
         if (template is not null && templates.Count > 0)
             throw new BadRequestException("Give either 'template' or 'templates', not both.");

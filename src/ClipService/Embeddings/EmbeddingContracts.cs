@@ -39,4 +39,8 @@ public sealed record EmbedTextRequest
 /// <param name="Embeddings">One row per input (one for /embed/image).</param>
 /// <param name="Dimensions">Length of each row.</param>
 /// <param name="Truncated">How many texts were longer than the context and truncated (end token kept); 0 for images.</param>
-public sealed record EmbeddingsResponse(string Model, IReadOnlyList<ReadOnlyMemory<float>> Embeddings, int Dimensions, int Truncated);
+public sealed record EmbeddingsResponse(string Model, IReadOnlyList<ReadOnlyMemory<float>> Embeddings, int Dimensions, int Truncated)
+    : Diagnostics.IRequestLogFields
+{
+    int? Diagnostics.IRequestLogFields.LabelCount => Embeddings.Count;
+}

@@ -1,5 +1,4 @@
 using ClipService.Errors;
-using ClipService.Hosting;
 using ClipService.Inference;
 using ClipService.Models;
 using ClipService.OpenApi;
@@ -61,22 +60,18 @@ public static class EmbeddingsApi
         }
 
         var model = models.Get(modelName);
-        RequestLog.SetModel(request.HttpContext, model.Name);
-        RequestLog.SetImageBytes(request.HttpContext, image.Length);
         var embedding = await inference.EmbedImageAsync(model, image, cancellationToken);
         return TypedResults.Ok(new EmbeddingsResponse(model.Name, [embedding], embedding.Length, 0));
     }
 
     internal static async Task<Ok<EmbeddingsResponse>> EmbedText(HttpRequest request, ModelRegistry models, IClipInference inference,
-        IOptions<ClipOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+        IOptions<RequestLimitsOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         RequestBody.KindOf(request, "application/json {\"texts\": [...]}", formAllowed: false);
         var body = await RequestBody.ReadJsonAsync<EmbedTextRequest>(request, json.Value.SerializerOptions, cancellationToken);
         var texts = body.Texts ?? throw new BadRequestException("'texts' is required: a list of strings.");
         TextRules.Validate(texts, "texts", options.Value);
         var model = models.Get(body.Model);
-        RequestLog.SetModel(request.HttpContext, model.Name);
-        RequestLog.SetLabelCount(request.HttpContext, texts.Count);
         var embeddings = await inference.EmbedTextsAsync(model, texts, cancellationToken);
         return TypedResults.Ok(new EmbeddingsResponse(model.Name, embeddings.Rows, model.EmbeddingSize, embeddings.Truncated));
     }

@@ -20,10 +20,12 @@ public sealed class UnsupportedMediaTypeException(string message)
     : ClientErrorException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", message);
 
 /// <summary>503 with Retry-After: overloaded, timed out in the queue, or not ready yet.</summary>
-public sealed class ServiceUnavailableException(string message, TimeSpan retryAfter)
+/// <param name="reason">Why, as counted in clip_requests_rejected_total (<see cref="RejectionReasons"/>).</param>
+public sealed class ServiceUnavailableException(string message, TimeSpan retryAfter, string reason = RejectionReasons.QueueFull)
     : ClientErrorException(StatusCodes.Status503ServiceUnavailable, "Service unavailable", message)
 {
     public TimeSpan RetryAfter { get; } = retryAfter;
+    public string Reason { get; } = reason;
 }
 
 /// <summary>413: the request body is larger than Clip:MaxRequestBytes.</summary>

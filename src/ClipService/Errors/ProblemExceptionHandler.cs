@@ -1,46 +1,33 @@
-using ClipService.Core.Imaging;
+using ClipService.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace ClipService.Errors;
 
 /// <summary>
-/// Maps every exception to a ProblemDetails response: client errors to their 4xx with the message,
-/// undecodable images to 415/400/413, oversized bodies to 413, overload to 503 with Retry-After, and anything
-/// else to a 500 whose body carries no exception detail.
+/// Answers every exception with a ProblemDetails response as <see cref="ProblemMapping"/> says: 4xx with the message,
+/// 503 with Retry-After, anything else a 500 whose body carries no exception detail. Refusals are counted.
 /// </summary>
-public sealed partial class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problemDetails, ClipMetrics metrics, ILogger<ProblemExceptionHandler> logger)
+    : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var (status, title, detail) = exception switch
-        {
-            ClientErrorException e => (e.StatusCode, e.Title, e.Message),
-            InvalidImageException { Problem: ImageProblem.UnsupportedFormat } e => (StatusCodes.Status415UnsupportedMediaType, "Unsupported image format", e.Message),
-            InvalidImageException { Problem: ImageProblem.TooLarge } e => (StatusCodes.Status413PayloadTooLarge, "Image too large", e.Message),
-            InvalidImageException e => (StatusCodes.Status400BadRequest, "Unreadable image", e.Message),
-            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
-                (StatusCodes.Status413PayloadTooLarge, "Request too large", "The request body exceeds the size limit (Clip:MaxRequestBytes)."),
-            BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message),
-            InvalidDataException e when e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase) =>
-                (StatusCodes.Status413PayloadTooLarge, "Request too large", "The request body exceeds the size limit (Clip:MaxRequestBytes)."),
-            InvalidDataException e => (StatusCodes.Status400BadRequest, "Malformed request body", e.Message),
-            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The client disconnected."),
-            _ => (StatusCodes.Status500InternalServerError, "Internal error", "The service failed to process the request; the error is logged."),
-        };
-
-        if (status >= 500 && exception is not ServiceUnavailableException)
+        var problem = ProblemMapping.For(exception, httpContext.RequestAborted.IsCancellationRequested);
+        if (ProblemMapping.NeedsErrorLog(exception, httpContext.RequestAborted.IsCancellationRequested))
             LogUnhandled(logger, exception, httpContext.Request.Path);
+        if (problem.Rejection is { } reason)
+            metrics.Rejected(reason);
         if (exception is ServiceUnavailableException unavailable)
             httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(unavailable.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (status == 499 || httpContext.Response.HasStarted)
+        if (problem.Status == ProblemMapping.ClientClosedRequest || httpContext.Response.HasStarted)
             return true;
 
-        httpContext.Response.StatusCode = status;
+        httpContext.Response.StatusCode = problem.Status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
+            ProblemDetails = { Status = problem.Status, Title = problem.Title, Detail = problem.Detail },
         });
     }
 

@@ -1,5 +1,6 @@
 using ClipService.Classification;
 using ClipService.DemoPage;
+using ClipService.Diagnostics;
 using ClipService.Embeddings;
 using ClipService.Health;
 using ClipService.ImageUrls;
@@ -18,14 +19,14 @@ public static class ClipServiceRegistration
 {
     public static WebApplicationBuilder AddClipFeatures(this WebApplicationBuilder builder)
     {
-        builder.AddValidatedOptions<ClipOptions>(ClipOptions.SectionName);
-        builder.AddValidatedOptions<InferenceOptions>(InferenceOptions.SectionName);
-        builder.AddValidatedOptions<BatchingOptions>(BatchingOptions.SectionName);
-        builder.AddValidatedOptions<TextCacheOptions>(TextCacheOptions.SectionName);
-        builder.AddValidatedOptions<DemoPageOptions>(DemoPageOptions.SectionName);
+        builder.AddValidatedOptions<ModelOptions, ModelOptionsValidator>(ModelOptions.SectionName);
+        builder.AddValidatedOptions<InferenceOptions, InferenceOptionsValidator>(InferenceOptions.SectionName);
+        builder.AddValidatedOptions<BatchingOptions, BatchingOptionsValidator>(BatchingOptions.SectionName);
+        builder.AddValidatedOptions<TextCacheOptions, TextCacheOptionsValidator>(TextCacheOptions.SectionName);
+        builder.AddBoundOptions<DemoPageOptions>(DemoPageOptions.SectionName);
 
         // The catalog is read at start so a bad ModelsPath or an incomplete model folder stops the process at once.
-        builder.Services.AddSingleton(sp => ModelCatalog.Discover(sp.GetRequiredService<IOptions<ClipOptions>>().Value,
+        builder.Services.AddSingleton(sp => ModelCatalog.Discover(sp.GetRequiredService<IOptions<ModelOptions>>().Value,
             sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
         builder.Services.AddSingleton<ModelRegistry>();
         builder.Services.AddSingleton<InferenceGate>();
@@ -35,33 +36,31 @@ public static class ClipServiceRegistration
         builder.Services.AddSingleton<IClipInference>(sp => sp.GetRequiredService<ClipInference>());
         builder.Services.AddHostedService<ModelLoader>();
         builder.AddConnectionLimits();
-        builder.AddValidatedOptions<LabelSetOptions>(LabelSetOptions.SectionName);
+        builder.AddValidatedOptions<LabelSetOptions, LabelSetOptionsValidator>(LabelSetOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<LabelSetOptions>, LabelSetFolderValidator>();
         builder.Services.AddSingleton<LabelSetCatalog>();
         builder.Services.AddSingleton<LabelSetEmbeddings>();
         builder.Services.AddHostedService<LabelSetPrecompute>();
         builder.Services.AddSingleton<ZeroShotLabels>();
         builder.Services.AddSingleton<ImageInputs>();
-        builder.AddValidatedOptions<ImageUrlOptions>(ImageUrlOptions.SectionName);
+        builder.AddValidatedOptions<ImageUrlOptions, ImageUrlOptionsValidator>(ImageUrlOptions.SectionName);
         builder.Services.AddImageUrls();
         builder.Services.AddOpenAiErrors();
-        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form =>
-            form.MultipartBodyLengthLimit = builder.Configuration.GetValue($"{ClipOptions.SectionName}:{nameof(ClipOptions.MaxRequestBytes)}", ClipOptions.DefaultMaxRequestBytes));
+        builder.Services.AddClipHealthChecks();
         return builder;
     }
 
-    // Bound from its section, checked with its data annotations when the host starts.
-    private static void AddValidatedOptions<T>(this WebApplicationBuilder builder, string section) where T : class =>
-        builder.Services.AddOptionsWithValidateOnStart<T>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations();
-
     public static WebApplication MapClipEndpoints(this WebApplication app)
     {
-        app.MapClassification();
-        app.MapEmbeddings();
-        app.MapLabelSets();
-        app.MapOpenAi();
-        app.MapModels();
+        // The API's endpoints share one group, whose filter fills the request log's model and label count.
+        var api = app.MapGroup("").WithRequestLog();
+        api.MapClassification();
+        api.MapEmbeddings();
+        api.MapLabelSets();
+        api.MapOpenAi();
+        api.MapModels();
         app.MapHealth();
+        app.MapMetrics();
         app.MapDemoPage();
         return app;
     }

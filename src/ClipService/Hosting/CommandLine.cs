@@ -41,13 +41,21 @@ public static class CommandLine
           --Clip:ImageUrls:Enabled=true           accept http(s) image URLs, with
           --Clip:ImageUrls:AllowedHosts:0=HOST    ... the hosts allowed (required), :AllowPrivateNetworks=true,
                                                   :MaxBytes=N, :TimeoutSeconds=N, :MaxRedirects=N
-          --Clip:EnableSwagger=true|false         Swagger UI at /swagger
+          --Clip:EnableSwagger=true|false         Swagger UI at /swagger (turn off on public deployments)
           --Clip:EnableDemoPage=true|false        the try-it page at /
+          --Clip:Auth:ApiKeys:0=KEY               require an API key (Authorization: Bearer KEY or X-API-Key: KEY);
+                                                  :1, :2 ... for more; at least 16 characters
+          --Clip:Auth:ApiKeysFile=PATH            keys one per line, re-read when the file changes
+          --Clip:RateLimiting:PermitsPerMinute=N  requests per minute per client (key, else address); 0: off
+          --Clip:RateLimiting:TrustedProxies:0=IP proxy whose X-Forwarded-For names the client
+          --Clip:Cors:AllowedOrigins:0=ORIGIN     browser origin allowed to call the API (CORS; none: off)
+          --Clip:Metrics:RequireApiKey=true|false /metrics needs the API key too (default false)
+          OTEL_EXPORTER_OTLP_ENDPOINT=URL         (environment) export traces over OTLP
           --Logging:Json=true                     compact JSON logs (the container sets it)
 
         Endpoints: POST /classify, POST /classify/batch, GET /label-sets, POST /embed/image, POST /embed/text,
                    POST /v1/embeddings, GET /v1/models, GET /models,
-                   GET /health/live, GET /health/ready, Swagger UI at /swagger,
+                   GET /health/live, GET /health/ready, GET /metrics (Prometheus), Swagger UI at /swagger,
                    the try-it page at /.
         """;
 

@@ -1,14 +1,19 @@
 using System.Reflection;
 using System.Text.Json;
+using ClipService.Access;
+using ClipService.Cors;
+using ClipService.Diagnostics;
 using ClipService.Errors;
-using ClipService.Models;
 using ClipService.OpenApi;
+using ClipService.RateLimiting;
+using ClipService.Requests;
+using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Formatting.Compact;
 
 namespace ClipService.Hosting;
 
-/// <summary>Cross-cutting wiring: logging, errors, JSON, OpenAPI.</summary>
+/// <summary>Cross-cutting wiring: logging, telemetry, errors, access control, JSON, OpenAPI.</summary>
 public static class ServiceDefaults
 {
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
@@ -27,18 +32,25 @@ public static class ServiceDefaults
                 logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
         });
 
-        builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.AddValidatedOptions<RequestLimitsOptions, RequestLimitsOptionsValidator>(RequestLimitsOptions.SectionName);
+        builder.AddBoundOptions<OpenApiOptions>(OpenApiOptions.SectionName);
+        builder.AddBoundOptions<MetricsOptions>(MetricsOptions.SectionName);
+        builder.AddValidatedOptions<ApiKeyOptions, ApiKeyOptionsValidator>(ApiKeyOptions.SectionName);
+        builder.AddValidatedOptions<RateLimitingOptions, RateLimitingOptionsValidator>(RateLimitingOptions.SectionName);
+        builder.AddValidatedOptions<CrossOriginOptions, CrossOriginOptionsValidator>(CrossOriginOptions.SectionName);
+
+        builder.Services.AddTelemetry(builder.Configuration);
+        builder.Services.AddProblemResponses();
+        builder.Services.AddRequestBodyLimits();
+        builder.Services.AddApiKeyAccess();
+        builder.Services.AddClientRateLimiting();
+        builder.Services.AddCrossOrigin();
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             options.SerializerOptions.PropertyNameCaseInsensitive = true;
             options.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
         });
-        // Client errors are answered, not failures of the service: no error log with a stack trace for them.
-        builder.Services.Configure<ExceptionHandlerOptions>(options =>
-            options.SuppressDiagnosticsCallback = context => context.Exception is ClientErrorException or ClipService.Core.Imaging.InvalidImageException
-                or BadHttpRequestException or InvalidDataException);
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(options =>
             options.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
 
@@ -58,6 +70,7 @@ public static class ServiceDefaults
                 Type = Microsoft.OpenApi.JsonSchemaType.Array,
                 Items = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Number, Format = "float" },
             });
+            options.AddApiKeySecurity();
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml))
                 options.IncludeXmlComments(xml);
@@ -71,15 +84,33 @@ public static class ServiceDefaults
         app.UseSerilogRequestLogging(RequestLog.Configure);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        // Refuse a declared oversized body before reading it (Kestrel enforces the same limit on undeclared ones).
-        var maxRequestBytes = app.Configuration.GetValue($"{ClipOptions.SectionName}:{nameof(ClipOptions.MaxRequestBytes)}", ClipOptions.DefaultMaxRequestBytes);
-        app.Use((context, next) => context.Request.ContentLength > maxRequestBytes ? throw new PayloadTooLargeException(maxRequestBytes) : next(context));
-        if (app.Configuration.GetValue($"{ClipOptions.SectionName}:{nameof(ClipOptions.EnableSwagger)}", true))
+        app.UseRequestBodyLimits();
+        // Swagger stays open with API keys on: the UI must load for a user to enter a key (its Authorize button).
+        app.UseWhen(context => context.RequestServices.GetRequiredService<IOptions<OpenApiOptions>>().Value.EnableSwagger, swagger =>
         {
-            app.UseSwagger();
-            app.UseSwaggerUI(options => options.DocumentTitle = "ClipService API");
-        }
-
+            swagger.UseSwagger();
+            swagger.UseSwaggerUI(options => options.DocumentTitle = "ClipService API");
+        });
+        // CORS before authentication: a browser's preflight carries no key. Rate limits after it, so a client with a key
+        // is limited as that key; before authorization, so guessing keys is limited too.
+        app.UseRouting();
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
         return app;
+    }
+
+    // Options with nothing to check beyond their types: bound at start, so a value of the wrong type stops the process.
+    internal static void AddBoundOptions<TOptions>(this WebApplicationBuilder builder, string section) where TOptions : class =>
+        builder.Services.AddOptionsWithValidateOnStart<TOptions>().Bind(builder.Configuration.GetSection(section));
+
+    // Bound from its section; checked by its source-generated validator (nested sections included) when the host starts.
+    internal static void AddValidatedOptions<TOptions, TValidator>(this WebApplicationBuilder builder, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        builder.Services.AddOptionsWithValidateOnStart<TOptions>().Bind(builder.Configuration.GetSection(section));
+        builder.Services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
 }

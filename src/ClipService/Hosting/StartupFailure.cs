@@ -62,7 +62,7 @@ public static class StartupFailure
 
     private static string Describe(Exception e) => e switch
     {
-        OptionsValidationException v => string.Join("; ", v.Failures),
+        OptionsValidationException v => string.Join("; ", v.Failures.Select(f => NameTheSetting(v.OptionsType, f))),
         AggregateException { InnerExceptions: [var only] } => Describe(only),
         AggregateException many => string.Join("; ", many.InnerExceptions.Select(Describe)),
         TargetInvocationException { InnerException: { } inner } => Describe(inner),
@@ -73,4 +73,25 @@ public static class StartupFailure
 
     private static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>
+    /// Rewrites a validation failure ("MaxPixels: The field ModelOptions.ImageDecoding.MaxPixels must be ...") to name
+    /// the setting as it is configured ("Clip:ImageDecoding:MaxPixels must be ..."), using the options class's SectionName.
+    /// </summary>
+    private static string NameTheSetting(Type options, string failure)
+    {
+        if (options.GetField("SectionName")?.GetRawConstantValue() is not string section)
+            return failure;
+        var field = $"The field {options.Name}.";
+        var start = failure.IndexOf(field, StringComparison.Ordinal);
+        if (start >= 0)
+        {
+            var rest = failure[(start + field.Length)..];
+            var end = rest.IndexOf(' ', StringComparison.Ordinal);
+            return end < 0 ? failure : $"{section}:{rest[..end].Replace('.', ':')}{rest[end..]}";
+        }
+
+        var colon = failure.IndexOf(": ", StringComparison.Ordinal);
+        return colon > 0 && !failure[..colon].Contains(' ', StringComparison.Ordinal) ? $"{section}:{failure}" : failure;
+    }
 }

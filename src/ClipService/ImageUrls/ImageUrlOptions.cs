@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace ClipService.ImageUrls;
 
@@ -47,3 +48,7 @@ public sealed class ImageUrlOptions : IValidatableObject
             ? host.EndsWith(allowed[1..], StringComparison.OrdinalIgnoreCase) && host.Length > allowed.Length - 1
             : string.Equals(host, allowed, StringComparison.OrdinalIgnoreCase));
 }
+
+/// <summary>Checks <see cref="ImageUrlOptions"/> at start: ranges and <see cref="ImageUrlOptions.Validate"/> (source-generated).</summary>
+[OptionsValidator]
+public sealed partial class ImageUrlOptionsValidator : IValidateOptions<ImageUrlOptions>;

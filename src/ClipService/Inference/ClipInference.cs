@@ -1,5 +1,6 @@
 using ClipService.Core.Models;
 using ClipService.Core.Scoring;
+using ClipService.Diagnostics;
 using Microsoft.Extensions.Options;
 using SkiaSharp;
 
@@ -15,7 +16,8 @@ public sealed class ClipInference(
     TextEmbeddingCache cache,
     InferenceGate gate,
     IOptions<InferenceOptions> inference,
-    IOptions<BatchingOptions> batching) : IClipInference
+    IOptions<BatchingOptions> batching,
+    ClipMetrics metrics) : IClipInference
 {
     /// <summary>Prompts per text-encoder run when computing large ensembles.</summary>
     internal const int PromptsPerRun = 256;
@@ -31,7 +33,11 @@ public sealed class ClipInference(
         var rows = await cache.GetOrComputeAsync(keys, (missing, token) =>
         {
             var prompts = Tokenize(model, [.. missing.Select(i => texts[i])]);
-            return gate.RunAsync(() => Encode(model, prompts), token);
+            return gate.RunAsync(() =>
+            {
+                using var call = metrics.TextBatch(model.Name, prompts.Ids.Length);
+                return Encode(model, prompts);
+            }, token);
         }, cancellationToken);
         return new TextEmbeddings(rows);
     }
@@ -89,7 +95,11 @@ public sealed class ClipInference(
             for (var l = first; l < first + count; l++)
                 texts.AddRange(templates.Select(t => PromptTemplates.Apply(t, labels[l])));
             var prompts = Tokenize(model, texts);
-            var flat = await gate.RunAsync(() => model.Text.Encode(prompts.Ids), cancellationToken);
+            var flat = await gate.RunAsync(() =>
+            {
+                using var call = metrics.TextBatch(model.Name, prompts.Ids.Length);
+                return model.Text.Encode(prompts.Ids);
+            }, cancellationToken);
 
             var dim = model.EmbeddingSize;
             var block = templates.Count * dim;

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using ClipService.Core.Models;
+using ClipService.Diagnostics;
 using ClipService.Errors;
 
 namespace ClipService.Inference;
@@ -20,6 +22,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     private readonly InferenceGate _gate;
     private readonly BatchingOptions _options;
     private readonly ILogger _logger;
+    private readonly ClipMetrics _metrics;
     private readonly int _tensorLength;
     private readonly SemaphoreSlim _decodes;
     private readonly Channel<Batch> _pending = Channel.CreateUnbounded<Batch>(new UnboundedChannelOptions { SingleReader = true });
@@ -35,8 +38,9 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     private long _images;
     private long _dropped;
 
-    public ImageBatcher(ClipModel model, InferenceGate gate, BatchingOptions options, ILogger logger)
+    public ImageBatcher(ClipModel model, InferenceGate gate, BatchingOptions options, ILogger logger, ClipMetrics metrics)
     {
+        _metrics = metrics;
         _model = model;
         _gate = gate;
         _options = options;
@@ -45,8 +49,10 @@ public sealed partial class ImageBatcher : IAsyncDisposable
         var decodes = model.Preprocessor.Decoder.Options.ConcurrentDecodes;
         _decodes = new SemaphoreSlim(decodes, decodes);
         // One loop per model. Each encoder call holds a pool thread for its duration (ONNX Runtime's own
-        // intra-op threads do the work); the gate keeps that to MaxConcurrentRuns at a time.
-        _worker = Task.Run(RunAsync);
+        // intra-op threads do the work); the gate keeps that to MaxConcurrentRuns at a time. The worker is created
+        // inside the first request: without suppressing the flow it would keep that request's Activity as Current.
+        using (ExecutionContext.SuppressFlow())
+            _worker = Task.Run(RunAsync);
     }
 
     public long Batches => Interlocked.Read(ref _batchCount);
@@ -56,12 +62,15 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     /// <summary>Images admitted and not yet taken into an encoder call.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
+    public bool IsWorkerRunning => !_worker.IsCompleted;
+    public Exception? WorkerFailure => _worker.Exception?.GetBaseException();
+
     /// <summary>Decodes, preprocesses and encodes one image within <paramref name="timeout"/>.</summary>
     /// <exception cref="ServiceUnavailableException">The queue is full (at once, before decoding), or the deadline passed.</exception>
     /// <exception cref="Core.Imaging.InvalidImageException">The image cannot be decoded.</exception>
     public async Task<float[]> EncodeAsync(ReadOnlyMemory<byte> encodedImage, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var slot = Reserve(DateTime.UtcNow + timeout);
+        var slot = Reserve(DateTime.UtcNow + timeout, ClipTracing.CurrentRequest);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
@@ -69,7 +78,8 @@ public sealed partial class ImageBatcher : IAsyncDisposable
             await _decodes.WaitAsync(deadline.Token);
             try
             {
-                _model.Preprocessor.Preprocess(encodedImage.Span, slot.Tensor);
+                using (ClipTracing.StartDecode())
+                    _model.Preprocessor.Preprocess(encodedImage.Span, slot.Tensor);
             }
             finally
             {
@@ -97,14 +107,14 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     }
 
     private static ServiceUnavailableException TimedOut(TimeSpan timeout) =>
-        new($"The image was not encoded within {timeout.TotalSeconds:F0} s; retry shortly.", TimeSpan.FromSeconds(2));
+        new($"The image was not encoded within {timeout.TotalSeconds:F0} s; retry shortly.", TimeSpan.FromSeconds(2), RejectionReasons.Deadline);
 
-    private Slot Reserve(DateTime deadline)
+    private Slot Reserve(DateTime deadline, ActivityContext request)
     {
         lock (_lock)
         {
             if (_stopped)
-                throw new ServiceUnavailableException("The service is stopping.", TimeSpan.FromSeconds(1));
+                throw new ServiceUnavailableException("The service is stopping.", TimeSpan.FromSeconds(1), RejectionReasons.Stopping);
             if (_queued >= _options.MaxQueuedImages)
                 throw new ServiceUnavailableException("The image queue is full; retry shortly.", TimeSpan.FromSeconds(1));
             if (_filling is null || _filling.Slots.Count == _options.MaxBatchSize)
@@ -114,7 +124,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
             }
 
             _queued++;
-            var slot = new Slot(_filling, _filling.Slots.Count, deadline, _tensorLength);
+            var slot = new Slot(_filling, _filling.Slots.Count, deadline, _tensorLength, request);
             _filling.Slots.Add(slot);
             if (_filling.Slots.Count == _options.MaxBatchSize)
                 _filling.Full.TrySetResult();
@@ -153,11 +163,14 @@ public sealed partial class ImageBatcher : IAsyncDisposable
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
         }
-
-        if (batch is not null)
-            batch.CancelAll();
-        while (reader.TryRead(out var left))
-            left.CancelAll();
+        finally
+        {
+            // Stopped, or failed outside a batch's own error handling (the health check reports that): no request
+            // is left waiting for a batch nobody reads.
+            batch?.CancelAll();
+            while (reader.TryRead(out var left))
+                left.CancelAll();
+        }
     }
 
     private async Task WaitForFullAsync(Batch batch)
@@ -208,7 +221,8 @@ public sealed partial class ImageBatcher : IAsyncDisposable
             return;
         try
         {
-            _model.Image.Encode(batch.Tensor, live.Count, embeddings);
+            using (_metrics.ImageBatch(_model.Name, live.Select(s => (s.Request, s.WrittenAt!.Value)), live.Count))
+                _model.Image.Encode(batch.Tensor, live.Count, embeddings);
             Interlocked.Increment(ref _batchCount);
             Interlocked.Add(ref _images, live.Count);
             var size = _model.EmbeddingSize;
@@ -232,7 +246,8 @@ public sealed partial class ImageBatcher : IAsyncDisposable
         }
 
         await _stopping.CancelAsync();
-        await _worker;
+        // A worker that died has already been reported by the health check; stopping goes on.
+        await _worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
         _decodes.Dispose();
     }
@@ -282,13 +297,19 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     }
 
     /// <summary>One request's place in a batch: its part of the tensor and its result.</summary>
-    private sealed class Slot(Batch batch, int index, DateTime deadline, int length)
+    private sealed class Slot(Batch batch, int index, DateTime deadline, int length, ActivityContext request)
     {
         private int _abandoned;
 
         public int Index { get; } = index;
         public DateTime Deadline { get; } = deadline;
-        public bool Written { get; private set; }
+        public bool Written => WrittenAt is not null;
+
+        /// <summary>When the image was ready for the encoder: its queue wait starts there.</summary>
+        public DateTimeOffset? WrittenAt { get; private set; }
+
+        /// <summary>The request's trace, for its queue-wait and encode spans (made on the worker's thread).</summary>
+        public ActivityContext Request { get; } = request;
         public bool Abandoned => Volatile.Read(ref _abandoned) != 0;
         public TaskCompletionSource<float[]> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -297,7 +318,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
 
         public void Settle(bool written)
         {
-            Written = written;
+            WrittenAt = written ? DateTimeOffset.UtcNow : null;
             batch.SettleOne();
         }
 

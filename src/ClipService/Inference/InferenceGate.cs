@@ -42,7 +42,7 @@ public sealed class InferenceGate(IOptions<InferenceOptions> options) : IDisposa
         {
             var timeout = bypassQueueLimit ? Timeout.InfiniteTimeSpan : _timeout;
             if (!await _runs.WaitAsync(timeout, cancellationToken))
-                throw new ServiceUnavailableException($"No encoder became free within {_timeout.TotalSeconds:F0} s; retry shortly.", TimeSpan.FromSeconds(2));
+                throw new ServiceUnavailableException($"No encoder became free within {_timeout.TotalSeconds:F0} s; retry shortly.", TimeSpan.FromSeconds(2), RejectionReasons.Deadline);
             return new Lease(this);
         }
         catch

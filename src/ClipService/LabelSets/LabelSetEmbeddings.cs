@@ -42,7 +42,7 @@ public sealed partial class LabelSetEmbeddings(
         {
             throw new ServiceUnavailableException(
                 $"The label set '{set.Name}' is still being embedded for {model.Name} ({set.Labels.Count} labels × {TemplatesOf(set).Count} templates); retry shortly.",
-                TimeSpan.FromSeconds(10));
+                TimeSpan.FromSeconds(10), RejectionReasons.Deadline);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {

@@ -21,6 +21,10 @@ public sealed class LabelSetOptions
     public int MaxLabelsPerSet { get; set; } = DefaultMaxLabelsPerSet;
 }
 
+/// <summary>Checks <see cref="LabelSetOptions"/>' ranges at start (source-generated).</summary>
+[OptionsValidator]
+public sealed partial class LabelSetOptionsValidator : IValidateOptions<LabelSetOptions>;
+
 /// <summary>At start, every file in Clip:LabelSetsPath must be a usable label set: a bad one stops the process with one line.</summary>
 internal sealed class LabelSetFolderValidator : IValidateOptions<LabelSetOptions>
 {

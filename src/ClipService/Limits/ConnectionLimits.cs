@@ -1,5 +1,5 @@
 using System.Globalization;
-using ClipService.Models;
+using ClipService.Requests;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -15,12 +15,13 @@ public static class ConnectionLimits
     public static WebApplicationBuilder AddConnectionLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptionsWithValidateOnStart<ConnectionLimitsOptions>()
-            .Bind(builder.Configuration.GetSection(ConnectionLimitsOptions.SectionName)).ValidateDataAnnotations();
+            .Bind(builder.Configuration.GetSection(ConnectionLimitsOptions.SectionName));
+        builder.Services.AddSingleton<IValidateOptions<ConnectionLimitsOptions>, ConnectionLimitsOptionsValidator>();
         builder.Services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<ConnectionLimitsOptions>, IOptions<ClipOptions>>(ApplyToKestrel);
+            .Configure<IOptions<ConnectionLimitsOptions>, IOptions<RequestLimitsOptions>>(ApplyToKestrel);
         builder.Services.AddRequestTimeouts();
         builder.Services.AddOptions<RequestTimeoutOptions>()
-            .Configure<IOptions<ConnectionLimitsOptions>, IOptions<ClipOptions>>((timeouts, limits, clip) =>
+            .Configure<IOptions<ConnectionLimitsOptions>, IOptions<RequestLimitsOptions>>((timeouts, limits, clip) =>
                 timeouts.DefaultPolicy = new RequestTimeoutPolicy { Timeout = limits.Value.RequestDeadline(clip.Value.MaxRequestBytes) });
         builder.Services.AddTransient<IStartupFilter, RequestDeadlineStartupFilter>();
         return builder;
@@ -29,7 +30,7 @@ public static class ConnectionLimits
     // Kestrel reads its options while the app is being built, before settings are validated at start. Invalid
     // settings are left to that validation, which stops the process with one line, rather than thrown from here
     // (an unhandled exception with a stack trace).
-    private static void ApplyToKestrel(KestrelServerOptions kestrel, IOptions<ConnectionLimitsOptions> limitsOptions, IOptions<ClipOptions> clipOptions)
+    private static void ApplyToKestrel(KestrelServerOptions kestrel, IOptions<ConnectionLimitsOptions> limitsOptions, IOptions<RequestLimitsOptions> clipOptions)
     {
         if (!TryGetValid(limitsOptions, out var limits) || !TryGetValid(clipOptions, out var clip))
             return;
@@ -97,7 +98,7 @@ public static class ConnectionLimits
         {
             var services = context.RequestServices;
             return services.GetRequiredService<IOptions<ConnectionLimitsOptions>>().Value
-                .RequestDeadline(services.GetRequiredService<IOptions<ClipOptions>>().Value.MaxRequestBytes);
+                .RequestDeadline(services.GetRequiredService<IOptions<RequestLimitsOptions>>().Value.MaxRequestBytes);
         }
     }
 }

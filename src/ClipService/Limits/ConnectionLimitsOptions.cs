@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace ClipService.Limits;
 
@@ -37,3 +38,6 @@ public sealed class ConnectionLimitsOptions
     public TimeSpan RequestDeadline(long maxRequestBytes) =>
         TimeSpan.FromSeconds(MinRequestBodyGraceSeconds + Math.Ceiling((double)maxRequestBytes / MinRequestBodyBytesPerSecond) + ProcessingAllowanceSeconds);
 }
+
+[OptionsValidator]
+public sealed partial class ConnectionLimitsOptionsValidator : IValidateOptions<ConnectionLimitsOptions>;

@@ -5,9 +5,9 @@ namespace ClipService.Models;
 /// <summary>The model folders the configuration points at, found before anything is loaded.</summary>
 public sealed record ModelCatalog(string ModelsPath, IReadOnlyList<string> Folders, string DefaultModel)
 {
-    /// <summary>Resolves <see cref="ClipOptions.ModelsPath"/> and lists its model folders.</summary>
+    /// <summary>Resolves <see cref="ModelOptions.ModelsPath"/> and lists its model folders.</summary>
     /// <exception cref="ModelFolderException">Nothing usable there; the message says what was looked at.</exception>
-    public static ModelCatalog Discover(ClipOptions options, string contentRoot)
+    public static ModelCatalog Discover(ModelOptions options, string contentRoot)
     {
         var modelsPath = Resolve(options.ModelsPath, contentRoot);
         var folders = ClipModelFolder.LooksLikeModel(modelsPath)

@@ -13,7 +13,7 @@ namespace ClipService.Models;
 /// </summary>
 public sealed partial class ModelLoader(
     ModelRegistry registry,
-    IOptions<ClipOptions> options,
+    IOptions<ModelOptions> options,
     IClipInference inference,
     IHostApplicationLifetime lifetime,
     ILogger<ModelLoader> logger) : BackgroundService, IHostedLifecycleService

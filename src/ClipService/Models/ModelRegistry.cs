@@ -24,7 +24,7 @@ public sealed class ModelRegistry(ModelCatalog catalog) : IDisposable
     public ClipModel Get(string? name)
     {
         if (!_ready)
-            throw new ServiceUnavailableException("Models are still loading; retry shortly.", TimeSpan.FromSeconds(2));
+            throw new ServiceUnavailableException("Models are still loading; retry shortly.", TimeSpan.FromSeconds(2), RejectionReasons.Loading);
         name = string.IsNullOrWhiteSpace(name) ? DefaultModel : name;
         return _models.TryGetValue(name, out var model) ? model : throw new ModelNotFoundException(Echo(name), _models.Keys);
     }

@@ -20,7 +20,7 @@ public static class ModelsApi
         return app;
     }
 
-    internal static Ok<List<ModelInfo>> ListModels(ModelRegistry registry, IOptions<ClipOptions> options) =>
+    internal static Ok<List<ModelInfo>> ListModels(ModelRegistry registry, IOptions<ModelOptions> options) =>
         TypedResults.Ok(registry.Models
             .OrderBy(m => m.Name, StringComparer.Ordinal)
             .Select(m => new ModelInfo(m.Name, m.Name == registry.DefaultModel, m.EmbeddingSize, m.Image.Height, m.ContextLength, m.Provider,

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ClipService.Core.Models;
-using ClipService.Hosting;
 using ClipService.Inference;
 using ClipService.Models;
 using ClipService.Requests;
@@ -50,7 +49,7 @@ public static class OpenAiApi
     }
 
     internal static async Task<Ok<OpenAiEmbeddingList>> CreateEmbeddings(HttpRequest request, ModelRegistry models, IClipInference inference,
-        ImageInputs images, IOptions<ClipOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+        ImageInputs images, IOptions<RequestLimitsOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         RequestBody.KindOf(request, "application/json (OpenAI's embeddings request)", formAllowed: false);
         var body = await RequestBody.ReadJsonAsync<OpenAiEmbeddingsRequest>(request, json.Value.SerializerOptions, cancellationToken);
@@ -66,7 +65,6 @@ public static class OpenAiApi
         var model = models.Get(body.Model);
         if (body.Dimensions is { } dimensions && dimensions != model.EmbeddingSize)
             throw new OpenAiRequestException("dimensions", $"'{model.Name}' gives {model.EmbeddingSize}-dimensional embeddings; 'dimensions' cannot change that.");
-        RequestLog.SetModel(request.HttpContext, model.Name);
 
         var (rows, tokens) = body.Modality switch
         {
@@ -118,21 +116,19 @@ public static class OpenAiApi
         value.Length > 0 ? value : throw new OpenAiRequestException("input", $"'{field}' is an empty string.");
 
     private static async Task<(IReadOnlyList<ReadOnlyMemory<float>> Rows, int Tokens)> EmbedTextsAsync(HttpContext context, ClipModel model,
-        List<string> inputs, IClipInference inference, ClipOptions options, CancellationToken cancellationToken)
+        List<string> inputs, IClipInference inference, RequestLimitsOptions options, CancellationToken cancellationToken)
     {
         TextRules.Validate(inputs, "input", options);
-        RequestLog.SetLabelCount(context, inputs.Count);
         var texts = await inference.EmbedTextsAsync(model, inputs, cancellationToken);
         return (texts.Rows, texts.Tokens);
     }
 
     private static async Task<IReadOnlyList<ReadOnlyMemory<float>>> EmbedImagesAsync(HttpContext context, ClipModel model, List<string> inputs,
-        IClipInference inference, ImageInputs images, ClipOptions options, CancellationToken cancellationToken)
+        IClipInference inference, ImageInputs images, RequestLimitsOptions options, CancellationToken cancellationToken)
     {
         if (inputs.Count > options.MaxImagesPerRequest)
             throw new OpenAiRequestException("input", $"At most {options.MaxImagesPerRequest} images per request (Clip:MaxImagesPerRequest); got {inputs.Count}.");
         var encoded = await Task.WhenAll(inputs.Select((input, i) => images.ReadAsync(input, $"input[{i}]", cancellationToken)));
-        RequestLog.SetImageBytes(context, encoded.Sum(e => e.Length));
         var embeddings = await inference.EmbedImagesAsync(model, encoded, "input", cancellationToken);
         return [.. embeddings.Select(e => (ReadOnlyMemory<float>)e)];
     }

@@ -38,7 +38,11 @@ public sealed record OpenAiEmbedding([property: JsonPropertyName("object")] stri
 public sealed record OpenAiUsage(int PromptTokens, int TotalTokens);
 
 /// <summary>The response of POST /v1/embeddings, exactly OpenAI's shape.</summary>
-public sealed record OpenAiEmbeddingList([property: JsonPropertyName("object")] string Kind, IReadOnlyList<OpenAiEmbedding> Data, string Model, OpenAiUsage Usage);
+public sealed record OpenAiEmbeddingList([property: JsonPropertyName("object")] string Kind, IReadOnlyList<OpenAiEmbedding> Data, string Model, OpenAiUsage Usage)
+    : Diagnostics.IRequestLogFields
+{
+    int? Diagnostics.IRequestLogFields.LabelCount => Data.Count;
+}
 
 /// <summary>A model in OpenAI's shape.</summary>
 /// <param name="Created">Unix seconds: when the model folder was last written.</param>

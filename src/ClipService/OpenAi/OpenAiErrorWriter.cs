@@ -41,6 +41,7 @@ internal sealed class OpenAiErrorWriter(IOptions<JsonOptions> json) : IProblemDe
 
     private static string? CodeOf(int status) => status switch
     {
+        StatusCodes.Status401Unauthorized => "invalid_api_key",
         StatusCodes.Status404NotFound => "not_found",
         StatusCodes.Status413PayloadTooLarge => "request_too_large",
         StatusCodes.Status415UnsupportedMediaType => "unsupported_media_type",

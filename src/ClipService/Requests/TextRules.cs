@@ -7,7 +7,7 @@ namespace ClipService.Requests;
 public static class TextRules
 {
     /// <param name="field">The field's name for error messages.</param>
-    public static void Validate(IReadOnlyList<string?> texts, string field, ClipOptions options)
+    public static void Validate(IReadOnlyList<string?> texts, string field, RequestLimitsOptions options)
     {
         if (texts.Count == 0 || texts.Count > options.MaxTexts)
             throw new BadRequestException($"'{field}' must hold 1 to {options.MaxTexts} strings (Clip:MaxTexts); got {texts.Count}.");

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace ClipService.Access;
+
+/// <summary>
+/// The keys in force: <see cref="ApiKeyOptions.ApiKeys"/> plus the lines of <see cref="ApiKeyOptions.ApiKeysFile"/>
+/// (replaced by <see cref="ApiKeyFileWatcher"/> when the file changes). Only SHA-256 digests are kept; a presented key
+/// is hashed and compared with every digest in constant time, so neither timing nor logs reveal a key.
+/// </summary>
+public sealed class ApiKeyStore
+{
+    private readonly byte[][] _configured;
+    private volatile byte[][] _fromFile = [];
+
+    public ApiKeyStore(IOptions<ApiKeyOptions> options)
+    {
+        _configured = [.. options.Value.ApiKeys.Select(Digest)];
+        if (options.Value.ApiKeysFile is { Length: > 0 } file)
+            ReplaceFileKeys(File.ReadAllText(file));
+    }
+
+    /// <summary>True when at least one key is configured, so requests need one.</summary>
+    public bool Enabled => _configured.Length > 0 || _fromFile.Length > 0;
+
+    public int Count => _configured.Length + _fromFile.Length;
+
+    public static bool IsWellFormed(string? key) =>
+        key is { Length: >= ApiKeyOptions.MinimumKeyLength } && !key.Any(char.IsWhiteSpace);
+
+    /// <summary>Whether <paramref name="key"/> is one of the keys in force.</summary>
+    public bool IsValid(string key)
+    {
+        var digest = Digest(key);
+        var match = false;
+        foreach (var known in _configured.Concat(_fromFile))
+            match |= CryptographicOperations.FixedTimeEquals(digest, known);
+        return match;
+    }
+
+    /// <summary>What logs and rate limits call the client with <paramref name="key"/>: a short hash, never the key.</summary>
+    public static string ClientId(string key) => "key-" + Convert.ToHexStringLower(Digest(key).AsSpan(0, 4));
+
+    /// <summary>Takes the file's lines as the file's keys; malformed lines are skipped and counted.</summary>
+    /// <returns>Lines skipped.</returns>
+    public int ReplaceFileKeys(string content)
+    {
+        var lines = content.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith('#')).ToList();
+        _fromFile = [.. lines.Where(IsWellFormed).Select(Digest)];
+        return lines.Count(l => !IsWellFormed(l));
+    }
+
+    private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}

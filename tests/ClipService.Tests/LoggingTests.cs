@@ -1,0 +1,36 @@
+using System.Net;
+using System.Net.Http.Headers;
+using static ClipService.Tests.HttpAssertions;
+
+namespace ClipService.Tests;
+
+/// <summary>What the service writes to its console, read from its own process.</summary>
+public sealed class LoggingTests
+{
+    [Fact]
+    public async Task One_line_per_api_request_with_model_and_labels_probes_at_debug_and_keys_never_written()
+    {
+        const string key = "secret-key-0123456789";
+        const string wrongKey = "wrong-key-9876543210";
+        await using var service = await ServiceProcess.StartReadyAsync([$"--Clip:Auth:ApiKeys:0={key}"]);
+        using var client = new HttpClient { BaseAddress = service.Address };
+        for (var i = 0; i < 3; i++)
+            (await client.GetAsync("/health/ready")).Dispose();
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/models") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", wrongKey) } })
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(request)).StatusCode);
+        using (var form = Form(TestImages.Shape("red", "circle", width: 64, height: 64), ("labels", "red circle"), ("labels", "blue star")))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/classify") { Content = form, Headers = { { "X-API-Key", key } } })
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!service.Output.Contains("HTTP POST /classify", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        var output = service.Output;
+        Assert.Contains("HTTP POST /classify responded 200", output, StringComparison.Ordinal);
+        Assert.Contains("(model clip-shapes, labels 2, body bytes", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("/health/ready responded", output, StringComparison.Ordinal);
+        Assert.Contains("Refused an unknown API key (client key-", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, output, StringComparison.Ordinal);
+        Assert.DoesNotContain(wrongKey, output, StringComparison.Ordinal);
+    }
+}

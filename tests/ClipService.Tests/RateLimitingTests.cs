@@ -1,0 +1,75 @@
+using System.Net;
+using ClipService.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using static ClipService.Tests.HttpAssertions;
+
+namespace ClipService.Tests;
+
+public sealed class RateLimitingTests
+{
+    [Fact]
+    public async Task Beyond_the_permits_a_client_gets_429_with_retry_after_and_a_problem_but_probes_do_not()
+    {
+        await using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:RateLimiting:PermitsPerMinute"] = "2" });
+        using var client = await factory.ReadyClientAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            using var probe = await client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var allowed = await client.GetAsync("/models");
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        }
+
+        using var limited = await client.GetAsync("/models");
+        Assert.Contains("PermitsPerMinute", await AssertProblemAsync(limited, HttpStatusCode.TooManyRequests), StringComparison.Ordinal);
+        Assert.InRange(limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 60);
+    }
+
+    [Fact]
+    public async Task Each_api_key_has_its_own_budget()
+    {
+        await using var factory = new ClipServiceFactory(new Dictionary<string, string?>
+        {
+            ["Clip:RateLimiting:PermitsPerMinute"] = "1",
+            ["Clip:Auth:ApiKeys:0"] = TestKeys.A,
+            ["Clip:Auth:ApiKeys:1"] = TestKeys.B,
+        });
+        using var client = await factory.ReadyClientAsync();
+        Assert.Equal(HttpStatusCode.OK, await TestKeys.StatusWithKeyAsync(client, TestKeys.A));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await TestKeys.StatusWithKeyAsync(client, TestKeys.A));
+        Assert.Equal(HttpStatusCode.OK, await TestKeys.StatusWithKeyAsync(client, TestKeys.B));
+    }
+
+    [Fact]
+    public void X_forwarded_for_counts_only_from_a_trusted_proxy()
+    {
+        var proxy = IPAddress.Parse("10.0.0.2");
+        var trusted = new HashSet<IPAddress> { proxy };
+
+        var direct = Request("203.0.113.9", "198.51.100.1");
+        Assert.Equal("203.0.113.9", ClientAddress.Of(direct, trusted));
+
+        var viaProxy = Request("10.0.0.2", "198.51.100.1, 203.0.113.7");
+        Assert.Equal("203.0.113.7", ClientAddress.Of(viaProxy, trusted));
+
+        // Trusted hops are skipped from the right; what the client wrote further left is not believed.
+        var twoProxies = Request("10.0.0.2", "198.51.100.1, 203.0.113.7, 10.0.0.2");
+        Assert.Equal("203.0.113.7", ClientAddress.Of(twoProxies, trusted));
+
+        Assert.Equal("10.0.0.2", ClientAddress.Of(Request("10.0.0.2", null), trusted));
+    }
+
+    private static DefaultHttpContext Request(string peer, string? forwardedFor)
+    {
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse(peer);
+        if (forwardedFor is not null)
+            context.Request.Headers[ClientAddress.ForwardedForHeader] = forwardedFor;
+        return context;
+    }
+
+}
