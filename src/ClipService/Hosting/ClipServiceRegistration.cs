@@ -18,6 +18,7 @@ public static class ClipServiceRegistration
 {
     public static WebApplicationBuilder AddClipFeatures(this WebApplicationBuilder builder)
     {
+        builder.AddDeploymentDefaults();
         builder.AddValidatedOptions<ClipOptions>(ClipOptions.SectionName);
         builder.AddValidatedOptions<InferenceOptions>(InferenceOptions.SectionName);
         builder.AddValidatedOptions<BatchingOptions>(BatchingOptions.SectionName);
