@@ -53,7 +53,7 @@ build_bases() {
             || { tail -20 "$WORK/debootstrap.log"; fail "debootstrap"; }
         rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
         ln -sf /usr/share/dotnet/dotnet "$rootfs/usr/bin/dotnet"
-        tar -C "$rootfs" -c . | "${P[@]}" import - "$BASE" >/dev/null
+        tar -C "$rootfs" -c . | "${P[@]}" import - "$BASE" >/dev/null 2>&1
     fi
     local env=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
 
@@ -100,7 +100,7 @@ build_bases
 
 log "building $IMAGE from ./Dockerfile (default target)"
 build_started=$SECONDS
-"${P[@]}" build --network=host --pull=never -q \
+"${P[@]}" build --network=host --pull=never --format docker -q \
     --build-arg SDK_IMAGE="$SDK_BASE" --build-arg RUNTIME_IMAGE="$RUNTIME_BASE" \
     -t "$IMAGE" -f Dockerfile . >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; fail "image build"; }
 log "image built in $((SECONDS - build_started)) s"
