@@ -137,6 +137,8 @@ public sealed class LifecycleTests
     [InlineData("--Clip:MaxLabels=0", "MaxLabels")]
     [InlineData("--Clip:DefaultModel=missing", "Clip:DefaultModel 'missing'")]
     [InlineData("--Clip:EnableDemoPage=sometimes", "Clip:EnableDemoPage")]
+    [InlineData("--Clip:Shutdown:TimeoutSeconds=30", "Clip:Shutdown:TimeoutSeconds (30) must be longer than Clip:Inference:RequestTimeoutSeconds (30)")]
+    [InlineData("--Clip:Shutdown:DrainDelaySeconds=-1", "DrainDelaySeconds")]
     public async Task The_process_exits_with_one_clear_line_for_bad_configuration(string argument, string expected)
     {
         var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");
