@@ -38,6 +38,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT
 
 build_bases() {
     if image_exists "$SDK_BASE" && image_exists "$RUNTIME_BASE"; then

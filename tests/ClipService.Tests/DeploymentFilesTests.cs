@@ -9,11 +9,13 @@ namespace ClipService.Tests;
 /// <summary>The Dockerfile, docker-compose.yml and the load balancer's config agree with the app they run.</summary>
 public sealed partial class DeploymentFilesTests(DefaultService service) : IClassFixture<DefaultService>
 {
+    private static readonly string[] FinalStages = ["cpu", "cuda"];
+
     private static IReadOnlyList<string> Stage(string name) => DockerStages().Single(s => s.Name == name).Instructions;
 
     private static int ImagePort()
     {
-        var port = Env(Stage("final"), "ASPNETCORE_HTTP_PORTS");
+        var port = Env(Stage("cpu"), "ASPNETCORE_HTTP_PORTS");
         Assert.NotNull(port);
         return int.Parse(port, System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -21,40 +23,39 @@ public sealed partial class DeploymentFilesTests(DefaultService service) : IClas
     private static YamlMappingNode Compose() => YamlDocuments(Read("docker-compose.yml")).Single();
 
     [Fact]
-    public void The_default_flavour_is_the_cpu_image_on_a_runtime_base_with_no_shell_step()
+    public void The_default_target_is_the_cpu_image_on_a_runtime_base_with_no_shell_step()
     {
-        var dockerfile = Read("Dockerfile");
-        Assert.Matches(@"(?m)^ARG FLAVOR=cpu$", dockerfile);
         var stages = DockerStages();
-        Assert.Equal(("final", "runtime-${FLAVOR}"), (stages[^1].Name, stages[^1].From));
-        Assert.Equal("${RUNTIME_IMAGE}", stages.Single(s => s.Name == "runtime-cpu").From);
-        // Neither the runtime base nor what is added to it may need a shell (Microsoft's chiseled images have none).
-        Assert.Empty(Stage("runtime-cpu"));
-        Assert.DoesNotContain(Stage("final"), i => i.StartsWith("RUN ", StringComparison.Ordinal));
-        Assert.Contains("COPY --from=publish /app ./", Stage("final"));
-        Assert.Equal(2, Stage("publish").Count(i => i.Contains("-p:OnnxRuntimeFlavor=${FLAVOR}", StringComparison.Ordinal)));
-        Assert.Equal("${CUDA_IMAGE}", stages.Single(s => s.Name == "runtime-cuda").From);
-        Assert.Equal("Cuda", Env(Stage("runtime-cuda"), "Clip__ExecutionProvider__Provider"));
-        Assert.Equal("${SDK_IMAGE}", stages[0].From);
-        Assert.Matches(@"(?m)^ARG SDK_IMAGE=mcr\.microsoft\.com/dotnet/sdk:10\.0-noble(@sha256:[0-9a-f]{64})?$", dockerfile);
-        Assert.Matches(@"(?m)^ARG RUNTIME_IMAGE=mcr\.microsoft\.com/dotnet/aspnet:10\.0\S*$", dockerfile);
-        // Both package flavours are what the FLAVOR values select.
+        Assert.Equal("cpu", stages[^1].Name);
+        Assert.Equal("${RUNTIME_IMAGE}", stages[^1].From);
+        Assert.DoesNotContain(stages[^1].Instructions, i => i.StartsWith("RUN ", StringComparison.Ordinal));
+        Assert.Contains(stages[^1].Instructions, i => i.StartsWith("COPY --from=publish-cpu ", StringComparison.Ordinal));
+        Assert.Equal("Cuda", Env(stages.Single(s => s.Name == "cuda").Instructions, "Clip__ExecutionProvider__Provider"));
+        Assert.Contains(stages.Single(s => s.Name == "cuda").Instructions, i => i.StartsWith("COPY --from=publish-cuda ", StringComparison.Ordinal));
+        Assert.Contains(stages.Single(s => s.Name == "publish-cpu").Instructions, i => i.Contains("-p:OnnxRuntimeFlavor=Cpu", StringComparison.Ordinal));
+        Assert.Contains(stages.Single(s => s.Name == "publish-cuda").Instructions, i => i.Contains("-p:OnnxRuntimeFlavor=Cuda", StringComparison.Ordinal));
         var core = Read("src", "ClipService.Core", "ClipService.Core.csproj");
         Assert.Contains("Include=\"Microsoft.ML.OnnxRuntime\" Condition=\"'$(OnnxRuntimeFlavor)' == 'Cpu'\"", core, StringComparison.Ordinal);
         Assert.Contains("Include=\"Microsoft.ML.OnnxRuntime.Gpu.Linux\" Condition=\"'$(OnnxRuntimeFlavor)' == 'Cuda'\"", core, StringComparison.Ordinal);
+        Assert.Equal("${SDK_IMAGE}", stages[0].From);
+        var dockerfile = Read("Dockerfile");
+        Assert.Matches(@"(?m)^ARG SDK_IMAGE=mcr\.microsoft\.com/dotnet/sdk:10\.0-noble(@sha256:[0-9a-f]{64})?$", dockerfile);
+        Assert.Matches(@"(?m)^ARG RUNTIME_IMAGE=mcr\.microsoft\.com/dotnet/aspnet:10\.0\S*$", dockerfile);
     }
 
-    [Fact]
-    public void The_image_runs_non_root_in_production_with_json_logs_the_default_model_and_a_healthcheck_by_the_binary()
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("cuda")]
+    public void Each_image_runs_non_root_in_production_with_json_logs_the_default_model_and_a_healthcheck_by_the_binary(string stage)
     {
-        var instructions = Stage("final");
+        var instructions = Stage(stage);
         Assert.Contains(instructions, i => UserLine().IsMatch(i));
         Assert.Equal("Production", Env(instructions, "ASPNETCORE_ENVIRONMENT"));
         Assert.Equal("true", Env(instructions, "Logging__Json"));
         Assert.Equal("/app/models", Env(instructions, "Clip__ModelsPath"));
         Assert.Contains("COPY models/clip-shapes/ ./models/clip-shapes/", instructions);
         Assert.Contains("WORKDIR /app", instructions);
-        Assert.Contains($"EXPOSE {ImagePort()}", instructions);
+        Assert.Contains($"EXPOSE {Env(instructions, "ASPNETCORE_HTTP_PORTS")}", instructions);
         var healthcheck = Assert.Single(instructions, i => i.StartsWith("HEALTHCHECK ", StringComparison.Ordinal));
         Assert.EndsWith($"CMD [\"dotnet\", \"/app/ClipService.dll\", \"{HealthcheckCommand.Name}\"]", healthcheck, StringComparison.Ordinal);
         Assert.Contains("ENTRYPOINT [\"dotnet\", \"/app/ClipService.dll\"]", instructions);
@@ -67,6 +68,7 @@ public sealed partial class DeploymentFilesTests(DefaultService service) : IClas
     public void Compose_and_haproxy_agree_with_the_image_port_and_each_other()
     {
         var port = ImagePort();
+        Assert.All(FinalStages, s => Assert.Equal($"{port}", Env(Stage(s), "ASPNETCORE_HTTP_PORTS")));
         var compose = Compose();
         Assert.Contains(compose.Items("services", "clip", "expose"), e => ((YamlScalarNode)e).Value == $"{port}");
         var haproxy = Read("deploy", "haproxy.cfg");
@@ -105,9 +107,9 @@ public sealed partial class DeploymentFilesTests(DefaultService service) : IClas
         Assert.True(Seconds(clip.Text("stop_grace_period"), 10) > drain, $"stop_grace_period must exceed {drain} s");
         Assert.Equal("true", clip.Text("read_only"));
         Assert.Contains(clip.Items("tmpfs"), t => ((YamlScalarNode)t).Value == "/tmp");
-        Assert.Equal("cpu", clip.Text("build", "args", "FLAVOR"));
+        Assert.Equal("cpu", clip.Text("build", "target"));
         var gpu = YamlDocuments(Read("deploy", "docker-compose.gpu.yml")).Single().At("services", "clip")!;
-        Assert.Equal("cuda", gpu.Text("build", "args", "FLAVOR"));
+        Assert.Equal("cuda", gpu.Text("build", "target"));
     }
 
     [Fact]

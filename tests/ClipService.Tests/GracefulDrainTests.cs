@@ -45,6 +45,36 @@ public sealed class GracefulDrainTests
         }
     }
 
+    /// <summary>A classify request whose upload has begun and is held: in flight on the server.</summary>
+    private sealed class InFlightClassify : IDisposable
+    {
+        private readonly HttpClient _client;
+
+        private InFlightClassify(HttpClient client, HeldUpload upload)
+        {
+            _client = client;
+            Upload = upload;
+            Response = client.PostAsync("/classify", upload);
+        }
+
+        public HeldUpload Upload { get; }
+
+        public Task<HttpResponseMessage> Response { get; }
+
+        public static async Task<InFlightClassify> StartAsync(Uri address)
+        {
+            var request = new InFlightClassify(new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) }, await HeldUpload.ClassifyAsync());
+            await request.Upload.FirstHalfSent;
+            return request;
+        }
+
+        public void Dispose()
+        {
+            Upload.Dispose();
+            _client.Dispose();
+        }
+    }
+
     private static async Task<(ServiceProcess Service, Uri Address)> StartAsync(params string[] settings)
     {
         var port = ServiceProcess.FreePort();
@@ -80,10 +110,7 @@ public sealed class GracefulDrainTests
     {
         var (service, address) = await StartAsync("--Clip:Shutdown:DrainDelaySeconds=2", "--Clip:Shutdown:TimeoutSeconds=40");
         await using var _ = service;
-        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
-        using var upload = await HeldUpload.ClassifyAsync();
-        var inFlight = client.PostAsync("/classify", upload);
-        await upload.FirstHalfSent;
+        using var inFlight = await InFlightClassify.StartAsync(address);
 
         await service.TerminateAsync();
         // During the drain delay the listener still takes new connections: readiness says 503, liveness and work go on.
@@ -100,9 +127,9 @@ public sealed class GracefulDrainTests
             await Task.Delay(50);
         }
 
-        Assert.False(inFlight.IsCompleted);
-        upload.Release();
-        using var response = await inFlight;
+        Assert.False(inFlight.Response.IsCompleted);
+        inFlight.Upload.Release();
+        using var response = await inFlight.Response;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("\"red circle\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
@@ -116,15 +143,12 @@ public sealed class GracefulDrainTests
         var (service, address) = await StartAsync("--Clip:Shutdown:DrainDelaySeconds=0", "--Clip:Shutdown:TimeoutSeconds=2",
             "--Clip:Inference:RequestTimeoutSeconds=1");
         await using var _ = service;
-        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
-        using var upload = await HeldUpload.ClassifyAsync();
-        var inFlight = client.PostAsync("/classify", upload);
-        await upload.FirstHalfSent;
+        using var inFlight = await InFlightClassify.StartAsync(address);
 
         await service.TerminateAsync();
         Assert.Equal(GracefulDrain.AbortedExitCode, await service.ExitCodeAsync(TimeSpan.FromSeconds(30)));
-        upload.Release();
-        await Assert.ThrowsAnyAsync<HttpRequestException>(() => inFlight);
+        inFlight.Upload.Release();
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => inFlight.Response);
         Assert.Contains("Shutdown timeout: aborting 1 requests still running after 2 s", service.Output, StringComparison.Ordinal);
     }
 }

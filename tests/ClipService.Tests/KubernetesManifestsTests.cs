@@ -40,7 +40,7 @@ public sealed class KubernetesManifestsTests(DefaultService running) : IClassFix
         var documents = await RenderAsync("base");
         var deployment = Single(documents, "Deployment");
         var app = Container(deployment, "containers", "clipservice");
-        var imagePort = Env(DockerStages().Single(s => s.Name == "final").Instructions, "ASPNETCORE_HTTP_PORTS");
+        var imagePort = Env(DockerStages().Single(s => s.Name == "cpu").Instructions, "ASPNETCORE_HTTP_PORTS");
 
         var port = Assert.Single(app.Items("ports"));
         Assert.Equal(imagePort, port.Text("containerPort"));
@@ -67,7 +67,7 @@ public sealed class KubernetesManifestsTests(DefaultService running) : IClassFix
         Assert.True(int.Parse(env["Clip__Shutdown__TimeoutSeconds"], System.Globalization.CultureInfo.InvariantCulture) > Inference.InferenceOptions.DefaultRequestTimeoutSeconds);
 
         // Non-root as the image's own numeric user, on a read-only root with /tmp writable.
-        var user = DockerStages().Single(s => s.Name == "final").Instructions.Single(i => i.StartsWith("USER ", StringComparison.Ordinal))[5..];
+        var user = DockerStages().Single(s => s.Name == "cpu").Instructions.Single(i => i.StartsWith("USER ", StringComparison.Ordinal))[5..];
         var pod = deployment.At("spec", "template", "spec")!;
         Assert.Equal(user, pod.Text("securityContext", "runAsUser"));
         Assert.Equal("true", pod.Text("securityContext", "runAsNonRoot"));
