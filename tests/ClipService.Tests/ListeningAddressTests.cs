@@ -92,7 +92,7 @@ public sealed class ListeningAddressTests
         var port = ServiceProcess.FreePort();
         var environment = new Dictionary<string, string> { ["ASPNETCORE_URLS"] = $"http://+:{port}" };
         await using var service = ServiceProcess.Start([], environment);
-        await service.ListeningAsync();
+        await service.WaitReadyAsync(new Uri($"http://127.0.0.1:{port}"));
         await using var check = ServiceProcess.Start([HealthcheckCommand.Name], environment);
         Assert.True(await check.ExitCodeAsync(TimeSpan.FromSeconds(60)) == 0, check.Output);
         Assert.Contains($"healthy: http://127.0.0.1:{port}/health/live answered 200", check.Output, StringComparison.Ordinal);

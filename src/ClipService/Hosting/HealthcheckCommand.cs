@@ -8,7 +8,8 @@ public static class HealthcheckCommand
 {
     public const string Name = "healthcheck";
     public const string LivenessPath = "/health/live";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    // Inside the image's HEALTHCHECK --timeout (10 s), so a slow answer is reported rather than killed silently.
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(8);
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
