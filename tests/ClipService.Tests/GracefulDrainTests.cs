@@ -80,7 +80,17 @@ public sealed class GracefulDrainTests
         var port = ServiceProcess.FreePort();
         var service = ServiceProcess.Start([$"--urls=http://127.0.0.1:{port}", .. settings]);
         var address = new Uri($"http://127.0.0.1:{port}");
-        await service.WaitReadyAsync(address);
+        try
+        {
+            await service.WaitReadyAsync(address);
+        }
+        catch
+        {
+            // The caller never gets it to dispose: end the process here.
+            await service.DisposeAsync();
+            throw;
+        }
+
         return (service, address);
     }
 
