@@ -78,7 +78,7 @@ public sealed class GracefulDrainTests
     private static async Task<(ServiceProcess Service, Uri Address)> StartAsync(params string[] settings)
     {
         var port = ServiceProcess.FreePort();
-        var service = ServiceProcess.Start([$"--urls=http://127.0.0.1:{port}", .. settings]);
+        var service = ServiceProcess.Start(port, settings);
         var address = new Uri($"http://127.0.0.1:{port}");
         try
         {

@@ -21,7 +21,7 @@ public sealed class ListeningAddressTests
     public async Task The_urls_argument_sets_the_listening_address()
     {
         var port = ServiceProcess.FreePort();
-        await using var service = ServiceProcess.Start([$"--urls=http://127.0.0.1:{port}"]);
+        await using var service = ServiceProcess.Start(port);
         await AssertServesOnAsync(service, port);
     }
 
@@ -29,7 +29,7 @@ public sealed class ListeningAddressTests
     public async Task ASPNETCORE_URLS_sets_the_listening_address()
     {
         var port = ServiceProcess.FreePort();
-        await using var service = ServiceProcess.Start([], new Dictionary<string, string> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" });
+        await using var service = ServiceProcess.Launch([], new Dictionary<string, string> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" });
         await AssertServesOnAsync(service, port);
     }
 
@@ -37,7 +37,7 @@ public sealed class ListeningAddressTests
     public async Task ASPNETCORE_HTTP_PORTS_sets_the_listening_port_on_every_interface()
     {
         var port = ServiceProcess.FreePort();
-        await using var service = ServiceProcess.Start([], new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await using var service = ServiceProcess.Launch([], new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await AssertServesOnAsync(service, port);
         Assert.Contains($"Now listening on: http://[::]:{port}", service.Output, StringComparison.Ordinal);
     }
@@ -47,7 +47,7 @@ public sealed class ListeningAddressTests
     {
         var port = ServiceProcess.FreePort();
         var other = ServiceProcess.FreePort();
-        await using var service = ServiceProcess.Start([$"--urls=http://127.0.0.1:{port}"],
+        await using var service = ServiceProcess.Launch([$"--urls=http://127.0.0.1:{port}"],
             new Dictionary<string, string> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{other}", ["ASPNETCORE_HTTP_PORTS"] = $"{other}" });
         await AssertServesOnAsync(service, port);
     }
@@ -69,9 +69,9 @@ public sealed class ListeningAddressTests
             kill -TERM $server; wait $server
             exit $status
             """;
-        await using var service = ServiceProcess.Start(["--net", "--", "bash", "-c", script], fileName: "unshare");
+        await using var service = ServiceProcess.Launch(["--net", "--", "bash", "-c", script], fileName: "unshare");
         var exit = await service.ExitCodeAsync(TimeSpan.FromSeconds(120));
-        Assert.True(exit == 0, service.Output);
+        Assert.True(exit == 0, service.Output + service.Error);
         Assert.Contains("Now listening on: http://localhost:8080", service.Output, StringComparison.Ordinal);
         Assert.Contains("healthy: http://localhost:8080/health/live answered 200", service.Output, StringComparison.Ordinal);
     }
@@ -80,9 +80,10 @@ public sealed class ListeningAddressTests
     public async Task Healthcheck_fails_with_one_line_when_nothing_listens()
     {
         var port = ServiceProcess.FreePort();
-        await using var check = ServiceProcess.Start([HealthcheckCommand.Name], new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = $"{port}" });
+        await using var check = ServiceProcess.Launch([HealthcheckCommand.Name], new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = $"{port}" });
         Assert.Equal(1, await check.ExitCodeAsync(TimeSpan.FromSeconds(60)));
-        var line = Assert.Single(check.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(check.Output);
+        var line = Assert.Single(check.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"unhealthy: http://127.0.0.1:{port}/health/live unreachable", line, StringComparison.Ordinal);
     }
 
@@ -91,10 +92,10 @@ public sealed class ListeningAddressTests
     {
         var port = ServiceProcess.FreePort();
         var environment = new Dictionary<string, string> { ["ASPNETCORE_URLS"] = $"http://+:{port}" };
-        await using var service = ServiceProcess.Start([], environment);
+        await using var service = ServiceProcess.Launch([], environment);
         await service.WaitReadyAsync(new Uri($"http://127.0.0.1:{port}"));
-        await using var check = ServiceProcess.Start([HealthcheckCommand.Name], environment);
-        Assert.True(await check.ExitCodeAsync(TimeSpan.FromSeconds(60)) == 0, check.Output);
+        await using var check = ServiceProcess.Launch([HealthcheckCommand.Name], environment);
+        Assert.True(await check.ExitCodeAsync(TimeSpan.FromSeconds(60)) == 0, check.Error);
         Assert.Contains($"healthy: http://127.0.0.1:{port}/health/live answered 200", check.Output, StringComparison.Ordinal);
     }
 
