@@ -58,7 +58,8 @@ public sealed class HealthTests
 
             using var ready = await client.GetAsync("/health/ready");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-            Assert.Contains("shutting down", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            // A stop begins with the drain (#8): readiness says so while the listener still serves.
+            Assert.Contains("draining before it stops", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             using var live = await client.GetAsync("/health/live");
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         }

@@ -152,6 +152,8 @@ public sealed class LifecycleTests
     [InlineData("--Clip:ImageDecoding:MaxConcurrentDecodes=-1", "Clip:ImageDecoding:MaxConcurrentDecodes must be between")]
     [InlineData("--Clip:ImageUrls:TimeoutSeconds=0", "Clip:ImageUrls:TimeoutSeconds must be between")]
     [InlineData("--Clip:ImageUrls:Enabled=true", "AllowedHosts must name at least one host")]
+    [InlineData("--Clip:Shutdown:TimeoutSeconds=30", "Clip:Shutdown:TimeoutSeconds (30) must be longer than Clip:Inference:RequestTimeoutSeconds (30)")]
+    [InlineData("--Clip:Shutdown:DrainDelaySeconds=-1", "DrainDelaySeconds")]
     public async Task The_process_exits_with_one_clear_line_for_bad_configuration(string argument, string expected)
     {
         var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");

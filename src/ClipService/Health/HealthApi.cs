@@ -26,8 +26,8 @@ public static class HealthApi
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/ready", Ready)
             .WithName("Readiness")
-            .WithSummary("Readiness: models loaded and warmed up, not shutting down, batch workers alive")
-            .WithDescription("503 with Retry-After while models load and warm up, while shutting down, or when a batch worker has died; 200 otherwise. Load balancers should route only to ready replicas. Never needs an API key.")
+            .WithSummary("Readiness: models loaded and warmed up, not draining or shutting down, batch workers alive")
+            .WithDescription("503 with Retry-After while models load and warm up, while the process drains before it stops (and while shutting down), or when a batch worker has died; 200 otherwise. Load balancers should route only to ready replicas. Never needs an API key.")
             .Produces<HealthResponse>()
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return app;

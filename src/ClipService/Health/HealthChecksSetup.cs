@@ -1,3 +1,4 @@
+using ClipService.Hosting;
 using ClipService.Inference;
 using ClipService.Models;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -29,12 +30,13 @@ internal sealed class ModelsLoadedCheck(ModelRegistry registry) : IHealthCheck
             : HealthCheckResult.Unhealthy("Models are loading and warming up."));
 }
 
-/// <summary>The host is not shutting down (a stopping replica should get no new requests).</summary>
-internal sealed class NotStoppingCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+/// <summary>The replica is neither draining (SIGTERM received: still serving while load balancers take it out) nor
+/// shutting down; either way it should get no new requests.</summary>
+internal sealed class NotStoppingCheck(IHostApplicationLifetime lifetime, DrainState drain) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested
-            ? HealthCheckResult.Unhealthy("The service is shutting down.")
+        Task.FromResult(drain.IsDraining ? HealthCheckResult.Unhealthy("The service is draining before it stops.")
+            : lifetime.ApplicationStopping.IsCancellationRequested ? HealthCheckResult.Unhealthy("The service is shutting down.")
             : HealthCheckResult.Healthy());
 }
 

@@ -19,6 +19,7 @@ public static class ClipServiceRegistration
 {
     public static WebApplicationBuilder AddClipFeatures(this WebApplicationBuilder builder)
     {
+        builder.AddDeploymentDefaults();
         builder.AddValidatedOptions<ModelOptions, ModelOptionsValidator>(ModelOptions.SectionName);
         builder.AddValidatedOptions<InferenceOptions, InferenceOptionsValidator>(InferenceOptions.SectionName);
         builder.AddValidatedOptions<BatchingOptions, BatchingOptionsValidator>(BatchingOptions.SectionName);

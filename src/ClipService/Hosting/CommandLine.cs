@@ -2,15 +2,17 @@ using ClipService.ModelFetching;
 
 namespace ClipService.Hosting;
 
-/// <summary>The commands besides serving: --help and fetch-model.</summary>
+/// <summary>The commands besides serving: --help, fetch-model and healthcheck.</summary>
 public static class CommandLine
 {
     public const string Help = """
         ClipService: CLIP zero-shot image classification over HTTP.
 
         Usage:
-          ClipService [--urls URL] [--Clip:Setting=value ...]   serve (default http://localhost:8080)
+          ClipService [--urls URL] [--Clip:Setting=value ...]   serve (default http://localhost:8080; --urls,
+                                                               ASPNETCORE_URLS and ASPNETCORE_HTTP_PORTS override it)
           ClipService fetch-model [REPOSITORY] [options]       download a real CLIP into models/ (see fetch-model --help)
+          ClipService healthcheck [--urls URL]                 exit 0 if /health/live on the configured address answers 200
           ClipService --help
 
         Common settings (also appsettings.json, or environment variables such as Clip__ModelsPath):
@@ -41,6 +43,8 @@ public static class CommandLine
           --Clip:ImageUrls:Enabled=true           accept http(s) image URLs, with
           --Clip:ImageUrls:AllowedHosts:0=HOST    ... the hosts allowed (required), :AllowPrivateNetworks=true,
                                                   :MaxBytes=N, :TimeoutSeconds=N, :MaxRedirects=N
+          --Clip:Shutdown:DrainDelaySeconds=N     on SIGTERM: readiness 503 while still serving (default 5)
+          --Clip:Shutdown:TimeoutSeconds=N        then in-flight requests get this long (default 45; exit 3 if cut off)
           --Clip:EnableSwagger=true|false         Swagger UI at /swagger (turn off on public deployments)
           --Clip:EnableDemoPage=true|false        the try-it page at /
           --Clip:Auth:ApiKeys:0=KEY               require an API key (Authorization: Bearer KEY or X-API-Key: KEY);
@@ -71,6 +75,8 @@ public static class CommandLine
 
         if (args is [FetchModelCommand.Name, .. var rest])
             return await FetchModelCommand.RunAsync(rest, Console.Out, Console.Error, CancellationToken.None);
+        if (args is [HealthcheckCommand.Name, .. var options])
+            return await HealthcheckCommand.RunAsync(options, Console.Out, Console.Error, CancellationToken.None);
         return null;
     }
 }
