@@ -1,3 +1,4 @@
+using ClipService.Admission;
 using ClipService.Errors;
 using ClipService.Hosting;
 using ClipService.Inference;
@@ -23,6 +24,7 @@ public static class EmbeddingsApi
             .AcceptsFormOrJson<EmbedImageForm, EmbedImageJsonRequest>()
             .Produces<EmbeddingsResponse>()
             .ProducesClipProblems()
+            .RequireImageAdmission()
             .DisableAntiforgery();
         group.MapPost("/text", EmbedText)
             .WithName("EmbedText")

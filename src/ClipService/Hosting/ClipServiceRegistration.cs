@@ -1,3 +1,4 @@
+using ClipService.Admission;
 using ClipService.Classification;
 using ClipService.DemoPage;
 using ClipService.Embeddings;
@@ -24,6 +25,7 @@ public static class ClipServiceRegistration
         builder.AddValidatedOptions<BatchingOptions>(BatchingOptions.SectionName);
         builder.AddValidatedOptions<TextCacheOptions>(TextCacheOptions.SectionName);
         builder.AddValidatedOptions<DemoPageOptions>(DemoPageOptions.SectionName);
+        builder.AddValidatedOptions<AdmissionOptions>(AdmissionOptions.SectionName);
 
         // The catalog is read at start so a bad ModelsPath or an incomplete model folder stops the process at once.
         builder.Services.AddSingleton(sp => ModelCatalog.Discover(sp.GetRequiredService<IOptions<ClipOptions>>().Value,
@@ -32,6 +34,7 @@ public static class ClipServiceRegistration
         builder.Services.AddSingleton<InferenceGate>();
         builder.Services.AddSingleton<TextEmbeddingCache>();
         builder.Services.AddSingleton<ImageBatchers>();
+        builder.Services.AddSingleton<AdmissionGates>();
         builder.Services.AddSingleton<ClipInference>();
         builder.Services.AddSingleton<IClipInference>(sp => sp.GetRequiredService<ClipInference>());
         builder.Services.AddHostedService<ModelLoader>();
