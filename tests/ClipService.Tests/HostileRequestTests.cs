@@ -47,6 +47,35 @@ public sealed class HostileRequestTests(DefaultService service) : IClassFixture<
     }
 
     [Fact]
+    public async Task Mutated_and_truncated_images_get_200_or_a_4xx_problem_and_the_service_stays_live()
+    {
+        var random = new Random(13);
+        foreach (var name in new[] { "photo.jpg", "transparent.png", "lossy.webp", "palette.gif", "bitmap.bmp" })
+        {
+            var whole = await File.ReadAllBytesAsync(Path.Combine(ClipServiceFactory.RepositoryRoot, "tests", "assets", "images", name));
+            for (var i = 0; i < 8; i++)
+            {
+                var mutated = i < 2 ? whole[..(whole.Length * (i + 1) / 3)] : (byte[])whole.Clone();
+                for (var c = 0; i >= 2 && c < 1 + random.Next(8); c++)
+                    mutated[8 + random.Next(mutated.Length - 8)] = (byte)random.Next(256);
+                using var form = Form(mutated);
+                var watch = Stopwatch.StartNew();
+                using var response = await Client.PostAsync("/embed/image", form);
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"{name} #{i} took {watch.Elapsed}");
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    Assert.InRange((int)response.StatusCode, 400, 499);
+                    Assert.InRange((await AssertProblemAsync(response, response.StatusCode)).Length, 1, 400);
+                }
+                Assert.True(i >= 2 || response.StatusCode == HttpStatusCode.BadRequest, $"{name} truncated to {mutated.Length} bytes was accepted");
+            }
+
+            using var live = await Client.GetAsync("/health/live");
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task An_impossible_chunk_size_gets_400()
     {
         await using var factory = new ClipServiceFactory(new Dictionary<string, string?>
