@@ -14,16 +14,20 @@ public sealed class AdmissionGate(string model, int capacity)
     public int Capacity { get; } = capacity;
     public int Inside => Volatile.Read(ref _inside);
 
-    /// <exception cref="ServiceUnavailableException">The model already has <see cref="Capacity"/> requests inside.</exception>
-    public Ticket Enter()
-    {
-        if (Interlocked.Increment(ref _inside) > Capacity)
-        {
-            Interlocked.Decrement(ref _inside);
-            throw new ServiceUnavailableException($"Model '{Model}' has {Capacity} image requests in progress; retry shortly.", TimeSpan.FromSeconds(1));
-        }
+    public static TimeSpan RetryAfter { get; } = TimeSpan.FromSeconds(1);
 
-        return new Ticket(this);
+    public string RefusalMessage => $"Model '{Model}' has {Capacity} image requests in progress; retry shortly.";
+
+    /// <exception cref="ServiceUnavailableException">The model already has <see cref="Capacity"/> requests inside.</exception>
+    public Ticket Enter() => TryEnter() ?? throw new ServiceUnavailableException(RefusalMessage, RetryAfter);
+
+    /// <summary>A ticket, or null when the model already has <see cref="Capacity"/> requests inside.</summary>
+    public Ticket? TryEnter()
+    {
+        if (Interlocked.Increment(ref _inside) <= Capacity)
+            return new Ticket(this);
+        Interlocked.Decrement(ref _inside);
+        return null;
     }
 
     /// <summary>A request's place inside the gate, given back once (disposing twice is harmless).</summary>
