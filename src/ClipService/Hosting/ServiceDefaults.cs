@@ -38,7 +38,7 @@ public static class ServiceDefaults
         // Client errors are answered, not failures of the service: no error log with a stack trace for them.
         builder.Services.Configure<ExceptionHandlerOptions>(options =>
             options.SuppressDiagnosticsCallback = context => context.Exception is ClientErrorException or ClipService.Core.Imaging.InvalidImageException
-                or BadHttpRequestException or InvalidDataException);
+                || FrameworkFailures.Classify(context.Exception, context.HttpContext) is not null);
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(options =>
             options.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
 
