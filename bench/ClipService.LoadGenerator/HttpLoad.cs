@@ -93,7 +93,7 @@ internal static class HttpLoad
         return images;
     }
 
-    private static List<byte[]> MakeImages(int count, int width, int height)
+    internal static List<byte[]> MakeImages(int count, int width, int height)
     {
         var random = new Random(7);
         var images = new List<byte[]>(count);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ClipService.Admission;
 using ClipService.Inference;
 using ClipService.Models;
 using ClipService.OpenApi;
@@ -30,7 +31,8 @@ public static class ClassificationApi
                 "Exactly one image: several `image` parts get 400 (use /classify/batch). " + LabelOptions)
             .AcceptsFormOrJson<ClassifyForm, ClassifyJsonRequest>()
             .Produces<ClassifyResponse>()
-            .ProducesClipProblems();
+            .ProducesClipProblems()
+            .RequireImageAdmission();
         group.MapPost("/classify/batch", ClassifyBatch)
             .WithName("ClassifyBatch")
             .WithSummary("Zero-shot classification of several images against the same labels")
@@ -39,7 +41,8 @@ public static class ClassificationApi
                 "/classify answers for that image. " + LabelOptions)
             .AcceptsFormOrJson<ClassifyBatchForm, ClassifyBatchJsonRequest>()
             .Produces<ClassifyBatchResponse>()
-            .ProducesClipProblems();
+            .ProducesClipProblems()
+            .RequireImageAdmission();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using ClipService.Admission;
 using ClipService.Errors;
 using ClipService.Inference;
 using ClipService.Models;
@@ -22,6 +23,7 @@ public static class EmbeddingsApi
             .AcceptsFormOrJson<EmbedImageForm, EmbedImageJsonRequest>()
             .Produces<EmbeddingsResponse>()
             .ProducesClipProblems()
+            .RequireImageAdmission()
             .DisableAntiforgery();
         group.MapPost("/text", EmbedText)
             .WithName("EmbedText")

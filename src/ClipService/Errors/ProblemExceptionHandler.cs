@@ -12,9 +12,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var problem = ProblemMapping.For(exception, httpContext.RequestAborted.IsCancellationRequested);
-        if (ProblemMapping.NeedsErrorLog(exception, httpContext.RequestAborted.IsCancellationRequested))
+        var problem = ProblemMapping.For(exception, httpContext);
+        if (ProblemMapping.NeedsErrorLog(problem))
             LogUnhandled(logger, exception, httpContext.Request.Path);
+        else if (problem.Status is >= StatusCodes.Status400BadRequest and < ProblemMapping.ClientClosedRequest)
+            LogClientError(logger, problem.Status, httpContext.Request.Path, problem.Detail);
         if (problem.Rejection is { } reason)
             metrics.Rejected(reason);
         if (exception is ServiceUnavailableException unavailable)
@@ -33,4 +35,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string path);
+
+    // The client's mistake: one line, the reason, no stack trace.
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Refused {Path} with {Status}: {Detail}")]
+    private static partial void LogClientError(ILogger logger, int status, string path, string detail);
 }

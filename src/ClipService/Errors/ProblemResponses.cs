@@ -8,7 +8,7 @@ public static class ProblemResponses
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.Configure<ExceptionHandlerOptions>(options =>
-            options.SuppressDiagnosticsCallback = context => !ProblemMapping.NeedsErrorLog(context.Exception, context.HttpContext.RequestAborted.IsCancellationRequested));
+            options.SuppressDiagnosticsCallback = context => !ProblemMapping.NeedsErrorLog(ProblemMapping.For(context.Exception, context.HttpContext)));
         return services;
     }
 }

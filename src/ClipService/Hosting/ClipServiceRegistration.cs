@@ -1,3 +1,4 @@
+using ClipService.Admission;
 using ClipService.Classification;
 using ClipService.DemoPage;
 using ClipService.Diagnostics;
@@ -25,6 +26,7 @@ public static class ClipServiceRegistration
         builder.AddValidatedOptions<BatchingOptions, BatchingOptionsValidator>(BatchingOptions.SectionName);
         builder.AddValidatedOptions<TextCacheOptions, TextCacheOptionsValidator>(TextCacheOptions.SectionName);
         builder.AddBoundOptions<DemoPageOptions>(DemoPageOptions.SectionName);
+        builder.AddValidatedOptions<AdmissionOptions, AdmissionOptionsValidator>(AdmissionOptions.SectionName);
 
         // The catalog is read at start so a bad ModelsPath or an incomplete model folder stops the process at once.
         builder.Services.AddSingleton(sp => ModelCatalog.Discover(sp.GetRequiredService<IOptions<ModelOptions>>().Value,
@@ -33,6 +35,7 @@ public static class ClipServiceRegistration
         builder.Services.AddSingleton<InferenceGate>();
         builder.Services.AddSingleton<TextEmbeddingCache>();
         builder.Services.AddSingleton<ImageBatchers>();
+        builder.Services.AddSingleton<AdmissionGates>();
         builder.Services.AddSingleton<ClipInference>();
         builder.Services.AddSingleton<IClipInference>(sp => sp.GetRequiredService<ClipInference>());
         builder.Services.AddHostedService<ModelLoader>();

@@ -29,6 +29,8 @@ public static class CommandLine
           --Clip:Batching:MaxBatchSize=N          images per encoder call (default 32)
           --Clip:Batching:MaxBatchDelayMs=N       wait for a batch to fill (default 0: take what is queued)
           --Clip:Batching:MaxQueuedImages=N       images waiting per model before 503 (default 256)
+          --Clip:Admission:MaxRequestsPerModel=N  image requests per model in any stage before 503, refused
+                                                  before the body is read (default 0: queue + one batch)
           --Clip:TextCache:MaxMegabytes=N         text-embedding cache size (default 64)
           --Clip:MaxRequestBytes=N                largest request body (default 20 MiB)
           --Clip:Connections:MaxConcurrentConnections=N      open connections at once (default 1000)
