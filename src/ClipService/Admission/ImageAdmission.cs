@@ -1,4 +1,6 @@
 using System.Globalization;
+using ClipService.Diagnostics;
+using ClipService.Errors;
 
 namespace ClipService.Admission;
 
@@ -17,6 +19,7 @@ public static class ImageAdmission
             using var ticket = gate.TryEnter();
             if (ticket is null)
             {
+                http.RequestServices.GetRequiredService<ClipMetrics>().Rejected(RejectionReasons.QueueFull);
                 http.Response.Headers.RetryAfter = ((int)AdmissionGate.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                 return TypedResults.Problem(gate.RefusalMessage, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");
             }
