@@ -219,7 +219,9 @@ log "SIGTERM phase: $(count term ok) requests ok, $(count term failed) failed; r
 [ "$r1_exit" = 0 ] || fail "replica 1 exited with $r1_exit after a clean drain"
 [ "$(count term failed)" = 0 ] || { sort "$WORK/term.all" | uniq -c | sort -rn | head; fail "requests failed during a graceful drain"; }
 [ "$(count term ok)" -gt 0 ] || fail "no request succeeded"
-"${P[@]}" logs "${containers[0]}" 2>&1 | grep -q '"Draining' || fail "replica 1 did not log its drain"
+# Read the whole log first: with pipefail, `logs | grep -q` fails whenever grep quits before podman has written it all.
+r1_log=$("${P[@]}" logs "${containers[0]}" 2>&1)
+grep -q '"Draining' <<<"$r1_log" || fail "replica 1 did not log its drain"
 
 # Phase 2: SIGKILL replica 2 with no warning: at most its in-flight requests (one per worker) may fail.
 run_phase kill '"${P[@]}" kill --signal KILL "${containers[1]}" >/dev/null'
