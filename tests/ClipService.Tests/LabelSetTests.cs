@@ -123,24 +123,13 @@ public sealed class LabelSetTests(DefaultService service) : IClassFixture<Defaul
     }
 
     /// <summary>The real inference, with label-set computations held until the test lets them go.</summary>
-    private sealed class HeldLabelSets(ClipInference inner, Task release) : IClipInference
+    private sealed class HeldLabelSets(ClipInference inner, Task release) : DelegatingClipInference(inner)
     {
-        public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
-            inner.EmbedImageAsync(model, encodedImage, cancellationToken);
-
-        public Task<TextEmbeddings> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
-            inner.EmbedTextsAsync(model, texts, cancellationToken);
-
-        public Task<TextEmbeddings> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
-            inner.EmbedLabelsAsync(model, labels, templates, cancellationToken);
-
-        public async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken)
+        public override async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken)
         {
             await release.WaitAsync(cancellationToken);
-            return await inner.ComputeLabelsAsync(model, labels, templates, cancellationToken);
+            return await base.ComputeLabelsAsync(model, labels, templates, cancellationToken);
         }
-
-        public Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken) => inner.WarmUpAsync(model, cancellationToken);
     }
 
     [Fact]

@@ -14,24 +14,12 @@ namespace ClipService.Tests;
 public sealed class LifecycleTests
 {
     /// <summary>Delegates to the real inference but holds warm-up until the test lets it go.</summary>
-    private sealed class HeldWarmUp(ClipInference inner, TaskCompletionSource release) : IClipInference
+    private sealed class HeldWarmUp(ClipInference inner, TaskCompletionSource release) : DelegatingClipInference(inner)
     {
-        public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
-            inner.EmbedImageAsync(model, encodedImage, cancellationToken);
-
-        public Task<TextEmbeddings> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
-            inner.EmbedTextsAsync(model, texts, cancellationToken);
-
-        public Task<TextEmbeddings> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
-            inner.EmbedLabelsAsync(model, labels, templates, cancellationToken);
-
-        public Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
-            inner.ComputeLabelsAsync(model, labels, templates, cancellationToken);
-
-        public async Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken)
+        public override async Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken)
         {
             await release.Task.WaitAsync(cancellationToken);
-            await inner.WarmUpAsync(model, cancellationToken);
+            await base.WarmUpAsync(model, cancellationToken);
         }
     }
 
