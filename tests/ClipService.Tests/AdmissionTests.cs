@@ -8,7 +8,7 @@ using static ClipService.Tests.HttpAssertions;
 
 namespace ClipService.Tests;
 
-/// <summary>Image requests are admitted or refused before their bodies are read (real Kestrel, raw sockets, so
+/// <summary>Requests that encode are admitted or refused before their bodies are read (real Kestrel, raw sockets, so
 /// a body can be left unfinished).</summary>
 public sealed class AdmissionTests
 {
@@ -38,6 +38,11 @@ public sealed class AdmissionTests
         Assert.Contains("application/problem+json", refusal, StringComparison.Ordinal);
         Assert.Equal(1, gate.Inside);
 
+        // Texts count against the same gate: a list of texts is not tokenised either.
+        using var third = await StartUnfinishedJsonAsync(address, "/embed/text");
+        Assert.StartsWith("HTTP/1.1 503", await ReadResponseHeadAsync(third), StringComparison.Ordinal);
+        Assert.Equal(1, gate.Inside);
+
         first.Dispose();
         await WaitUntilAsync(() => gate.Inside == 0);
         using var form = Form(TestImages.Shape("red", "circle"), ("labels", "cat"));
@@ -64,6 +69,17 @@ public sealed class AdmissionTests
         await socket.ConnectAsync(IPAddress.Loopback, address.Port);
         var head = $"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary={Boundary}\r\n" +
             $"Content-Length: 1000000\r\n\r\n--{Boundary}\r\nContent-Disposition: form-data; name=\"labels\"\r\n\r\ncat\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head));
+        return socket;
+    }
+
+    // Headers and the start of a 1 MB JSON body.
+    private static async Task<Socket> StartUnfinishedJsonAsync(Uri address, string path)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, address.Port);
+        var head = $"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+            "Content-Length: 1000000\r\n\r\n{\"texts\": [\"a cat\", ";
         await socket.SendAsync(Encoding.ASCII.GetBytes(head));
         return socket;
     }

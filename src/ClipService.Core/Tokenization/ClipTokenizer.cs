@@ -41,12 +41,21 @@ public sealed class ClipTokenizer
     public BpeVocabulary Vocabulary { get; }
 
     /// <summary>The BPE ids of <paramref name="text"/>, without start and end tokens.</summary>
-    public List<int> Encode(string text)
+    public List<int> Encode(string text) => Encode(text, int.MaxValue);
+
+    // Stops once more than `limit` ids are known: a prompt is cut to the context anyway, and the words after that
+    // point (a client may send thousands) would be encoded for nothing.
+    private List<int> Encode(string text, int limit)
     {
         var ids = new List<int>();
         var cleaned = ClipTextCleaner.Clean(text);
         foreach (var (start, length) in PreTokenize(cleaned))
+        {
             ids.AddRange(EncodeWord(cleaned.Substring(start, length)));
+            if (ids.Count > limit)
+                break;
+        }
+
         return ids;
     }
 
@@ -57,13 +66,12 @@ public sealed class ClipTokenizer
     public int[] Tokenize(string text, int contextLength) => Tokenize(text, contextLength, out _);
 
     /// <inheritdoc cref="Tokenize(string, int)"/>
-    /// <param name="untruncatedLength">Tokens the text has with start and end, before truncation: more than
-    /// <paramref name="contextLength"/> means it was truncated.</param>
-    public int[] Tokenize(string text, int contextLength, out int untruncatedLength)
+    /// <param name="truncated">The text had more tokens than the context holds and was cut.</param>
+    public int[] Tokenize(string text, int contextLength, out bool truncated)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 2);
-        var ids = Encode(text);
-        untruncatedLength = ids.Count + 2;
+        var ids = Encode(text, contextLength - 2);
+        truncated = ids.Count > contextLength - 2;
         var count = Math.Min(ids.Count + 2, contextLength);
         var result = new int[count];
         result[0] = Vocabulary.StartOfText;
@@ -202,41 +210,73 @@ public sealed class ClipTokenizer
         return ids;
     }
 
-    // Repeatedly merge the adjacent pair with the lowest rank, every occurrence left to right.
+    /// <summary>
+    /// CLIP's BPE: repeatedly take the adjacent pair with the lowest merge rank and merge every occurrence of it,
+    /// left to right. Pairs wait in a priority queue by (rank, position) and each round merges all of one rank, so the
+    /// result is the reference's, but in O(n log n) instead of O(n²): a client's 4,096-letter word costs
+    /// milliseconds, not half a second.
+    /// </summary>
     private void Merge(List<string> symbols)
     {
+        var count = symbols.Count;
+        if (count < 2)
+            return;
         var ranks = Vocabulary.MergeRanks;
-        while (symbols.Count > 1)
+        var text = symbols.ToArray();
+        var next = new int[count];
+        var previous = new int[count];
+        for (var k = 0; k < count; k++)
         {
-            var bestRank = int.MaxValue;
-            (string, string) best = default;
-            for (var k = 0; k < symbols.Count - 1; k++)
-            {
-                if (ranks.TryGetValue((symbols[k], symbols[k + 1]), out var rank) && rank < bestRank)
-                {
-                    bestRank = rank;
-                    best = (symbols[k], symbols[k + 1]);
-                }
-            }
-
-            if (bestRank == int.MaxValue)
-                return;
-
-            var write = 0;
-            for (var read = 0; read < symbols.Count; read++)
-            {
-                if (read < symbols.Count - 1 && symbols[read] == best.Item1 && symbols[read + 1] == best.Item2)
-                {
-                    symbols[write++] = best.Item1 + best.Item2;
-                    read++;
-                }
-                else
-                {
-                    symbols[write++] = symbols[read];
-                }
-            }
-
-            symbols.RemoveRange(write, symbols.Count - write);
+            next[k] = k + 1 < count ? k + 1 : -1;
+            previous[k] = k - 1;
         }
+
+        var alive = new bool[count];
+        Array.Fill(alive, true);
+        var queue = new PriorityQueue<PairAt, (int Rank, int Position)>();
+        void Offer(int left)
+        {
+            var right = next[left];
+            if (right >= 0 && ranks.TryGetValue((text[left], text[right]), out var rank))
+                queue.Enqueue(new PairAt(left, right, text[left], text[right]), (rank, left));
+        }
+
+        for (var k = 0; k < count - 1; k++)
+            Offer(k);
+
+        var round = new List<PairAt>();
+        while (queue.TryDequeue(out var first, out var priority))
+        {
+            // One rank is one pair of symbols; merging it never makes that pair again (the merged symbol is longer
+            // than either part), so all of its occurrences are known before the round starts, in position order.
+            round.Clear();
+            round.Add(first);
+            while (queue.TryPeek(out _, out var following) && following.Rank == priority.Rank)
+                round.Add(queue.Dequeue());
+            foreach (var pair in round)
+            {
+                // A pair is stale when either symbol has been merged since it was queued.
+                if (!alive[pair.Left] || next[pair.Left] != pair.Right
+                    || !ReferenceEquals(text[pair.Left], pair.LeftText) || !ReferenceEquals(text[pair.Right], pair.RightText))
+                {
+                    continue;
+                }
+
+                text[pair.Left] = pair.LeftText + pair.RightText;
+                alive[pair.Right] = false;
+                next[pair.Left] = next[pair.Right];
+                if (next[pair.Left] >= 0)
+                    previous[next[pair.Left]] = pair.Left;
+                if (previous[pair.Left] >= 0)
+                    Offer(previous[pair.Left]);
+                Offer(pair.Left);
+            }
+        }
+
+        symbols.Clear();
+        for (var k = 0; k >= 0; k = next[k])
+            symbols.Add(text[k]);
     }
+
+    private readonly record struct PairAt(int Left, int Right, string LeftText, string RightText);
 }

@@ -3,7 +3,7 @@ using ClipService.Errors;
 namespace ClipService.Admission;
 
 /// <summary>
-/// Counts one model's image requests from the moment they arrive until they leave, whatever stage they are in.
+/// Counts one model's requests that encode (images or texts) from the moment they arrive until they leave, whatever stage they are in.
 /// Entering is one interlocked add, so a refusal costs nothing like the read, decode or encode it spares.
 /// </summary>
 public sealed class AdmissionGate(string model, int capacity)
@@ -16,7 +16,7 @@ public sealed class AdmissionGate(string model, int capacity)
 
     public static TimeSpan RetryAfter { get; } = TimeSpan.FromSeconds(1);
 
-    public string RefusalMessage => $"Model '{Model}' has {Capacity} image requests in progress; retry shortly.";
+    public string RefusalMessage => $"Model '{Model}' has {Capacity} requests in progress; retry shortly.";
 
     /// <exception cref="ServiceUnavailableException">The model already has <see cref="Capacity"/> requests inside.</exception>
     public Ticket Enter() => TryEnter() ?? throw new ServiceUnavailableException(RefusalMessage, RetryAfter);

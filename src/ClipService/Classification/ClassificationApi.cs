@@ -32,7 +32,7 @@ public static class ClassificationApi
             .AcceptsFormOrJson<ClassifyForm, ClassifyJsonRequest>()
             .Produces<ClassifyResponse>()
             .ProducesClipProblems()
-            .RequireImageAdmission();
+            .RequireAdmission();
         group.MapPost("/classify/batch", ClassifyBatch)
             .WithName("ClassifyBatch")
             .WithSummary("Zero-shot classification of several images against the same labels")
@@ -42,7 +42,7 @@ public static class ClassificationApi
             .AcceptsFormOrJson<ClassifyBatchForm, ClassifyBatchJsonRequest>()
             .Produces<ClassifyBatchResponse>()
             .ProducesClipProblems()
-            .RequireImageAdmission();
+            .RequireAdmission();
         return app;
     }
 

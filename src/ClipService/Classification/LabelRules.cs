@@ -24,7 +24,7 @@ internal static class LabelRules
             if (label.Length > options.MaxLabelLength)
                 throw new BadRequestException($"Labels may be at most {options.MaxLabelLength} characters; one has {label.Length}.");
             if (!seen.Add(label))
-                throw new BadRequestException($"The label '{label}' is given twice.");
+                throw new BadRequestException($"The label '{Echo.Of(label)}' is given twice.");
             cleaned.Add(label);
         }
 

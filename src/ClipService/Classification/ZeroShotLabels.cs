@@ -60,10 +60,13 @@ internal sealed class ZeroShotLabels(ModelRegistry models, IClipInference infere
     {
         if (template is not null && templates.Count > 0)
             throw new BadRequestException("Give either 'template' or 'templates', not both.");
+        // Templates are bounded like labels: every prompt is a template around a label, and tokenising is the cost.
+        if ((template ?? templates.FirstOrDefault(t => t.Length > options.MaxLabelLength)) is { } longest && longest.Length > options.MaxLabelLength)
+            throw new BadRequestException($"Templates may be at most {options.MaxLabelLength} characters (Clip:MaxLabelLength); one has {longest.Length}.");
         if (template is not null)
         {
             return PromptTemplates.IsValid(template) ? [template]
-                : throw new BadRequestException($"'template' must contain {PromptTemplates.Placeholder} where the label goes; got '{template}'.");
+                : throw new BadRequestException($"'template' must contain {PromptTemplates.Placeholder} where the label goes; got '{Echo.Of(template)}'.");
         }
 
         if (templates.Count == 0)
@@ -72,13 +75,13 @@ internal sealed class ZeroShotLabels(ModelRegistry models, IClipInference infere
         {
             return PromptTemplates.Named.TryGetValue(templates[0], out var named) ? [.. named]
                 : throw new BadRequestException(
-                    $"'{templates[0]}' is neither a template (no {PromptTemplates.Placeholder}) nor a named set ({string.Join(", ", PromptTemplates.Named.Keys)}).");
+                    $"'{Echo.Of(templates[0])}' is neither a template (no {PromptTemplates.Placeholder}) nor a named set ({string.Join(", ", PromptTemplates.Named.Keys)}).");
         }
 
         if (templates.Count > options.MaxTemplates)
             throw new BadRequestException($"At most {options.MaxTemplates} templates are accepted; got {templates.Count}.");
         var invalid = templates.FirstOrDefault(t => !PromptTemplates.IsValid(t));
         return invalid is null ? [.. templates]
-            : throw new BadRequestException($"Every template must contain {PromptTemplates.Placeholder}; '{invalid}' does not.");
+            : throw new BadRequestException($"Every template must contain {PromptTemplates.Placeholder}; '{Echo.Of(invalid)}' does not.");
     }
 }

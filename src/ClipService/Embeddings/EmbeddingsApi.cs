@@ -23,7 +23,7 @@ public static class EmbeddingsApi
             .AcceptsFormOrJson<EmbedImageForm, EmbedImageJsonRequest>()
             .Produces<EmbeddingsResponse>()
             .ProducesClipProblems()
-            .RequireImageAdmission()
+            .RequireAdmission()
             .DisableAntiforgery();
         group.MapPost("/text", EmbedText)
             .WithName("EmbedText")
@@ -33,7 +33,8 @@ public static class EmbeddingsApi
                 "`{model, embeddings, dimensions, truncated}` with one L2-normalised row per text, in order.")
             .Accepts<EmbedTextRequest>("application/json")
             .Produces<EmbeddingsResponse>()
-            .ProducesClipProblems(uploads: false);
+            .ProducesClipProblems(uploads: false)
+            .RequireAdmission();
         return app;
     }
 

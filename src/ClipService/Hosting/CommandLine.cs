@@ -29,9 +29,11 @@ public static class CommandLine
           --Clip:Batching:MaxBatchSize=N          images per encoder call (default 32)
           --Clip:Batching:MaxBatchDelayMs=N       wait for a batch to fill (default 0: take what is queued)
           --Clip:Batching:MaxQueuedImages=N       images waiting per model before 503 (default 256)
-          --Clip:Admission:MaxRequestsPerModel=N  image requests per model in any stage before 503, refused
+          --Clip:Batching:MaxTextBatchSize=N      prompts per text-encoder call (default 32)
+          --Clip:Admission:MaxRequestsPerModel=N  encoding requests per model in any stage before 503, refused
                                                   before the body is read (default 0: queue + one batch)
           --Clip:TextCache:MaxMegabytes=N         text-embedding cache size (default 64)
+          --Clip:TextCache:MaxPercentPerRequest=N share of the cache one request's new texts may fill (default 25)
           --Clip:MaxRequestBytes=N                largest request body (default 20 MiB)
           --Clip:Connections:MaxConcurrentConnections=N      open connections at once (default 1000)
           --Clip:Connections:MinRequestBodyBytesPerSecond=N  slowest upload accepted (default 16384, after

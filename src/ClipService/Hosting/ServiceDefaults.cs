@@ -4,6 +4,7 @@ using ClipService.Access;
 using ClipService.Cors;
 using ClipService.Diagnostics;
 using ClipService.Errors;
+using ClipService.Limits;
 using ClipService.OpenApi;
 using ClipService.RateLimiting;
 using ClipService.Requests;
@@ -82,6 +83,7 @@ public static class ServiceDefaults
     {
         // Outermost, so the request log records the status the client gets (problem details included).
         app.UseSerilogRequestLogging(RequestLog.Configure);
+        app.UseRequestDeadlines();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestBodyLimits();

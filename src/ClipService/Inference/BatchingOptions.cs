@@ -2,13 +2,15 @@ using System.ComponentModel.DataAnnotations;
 
 namespace ClipService.Inference;
 
-/// <summary>The "Clip:Batching" section: how image requests are gathered into encoder batches.</summary>
+/// <summary>The "Clip:Batching" section: how image requests are gathered into encoder batches, and how large a text
+/// run may be.</summary>
 public sealed class BatchingOptions
 {
     public const string SectionName = "Clip:Batching";
     public const int DefaultMaxBatchSize = 32;
     public const int DefaultMaxBatchDelayMs = 0;
     public const int DefaultMaxQueuedImages = 256;
+    public const int DefaultMaxTextBatchSize = 32;
 
     /// <summary>Most images one encoder call takes.</summary>
     [Range(1, 1024)]
@@ -22,4 +24,10 @@ public sealed class BatchingOptions
     /// <summary>Preprocessed images that may wait per model; beyond it requests get 503 at once.</summary>
     [Range(1, 100_000)]
     public int MaxQueuedImages { get; set; } = DefaultMaxQueuedImages;
+
+    /// <summary>Most prompts one text-encoder call takes. A request's prompts (labels × templates, texts) are
+    /// encoded in runs of at most this many, each waiting its turn with the image batches, and a request that has
+    /// gone stops between runs: a long list cannot hold the encoder for long.</summary>
+    [Range(1, 1024)]
+    public int MaxTextBatchSize { get; set; } = DefaultMaxTextBatchSize;
 }

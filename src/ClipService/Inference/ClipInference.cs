@@ -8,8 +8,9 @@ namespace ClipService.Inference;
 
 /// <summary>
 /// The service's encoder work: images through the model's <see cref="ImageBatcher"/> (batched across requests),
-/// texts through the <see cref="TextEmbeddingCache"/> (a request's misses encoded in one call through the
-/// <see cref="InferenceGate"/>, repeated prompts and label ensembles not encoded again).
+/// texts through the <see cref="TextEmbeddingCache"/> (a request's misses tokenised on its own thread, then encoded in
+/// runs of at most <see cref="BatchingOptions.MaxTextBatchSize"/> prompts through the <see cref="InferenceGate"/>;
+/// repeated prompts and label ensembles not encoded again).
 /// </summary>
 public sealed class ClipInference(
     ImageBatchers batchers,
@@ -19,10 +20,9 @@ public sealed class ClipInference(
     IOptions<BatchingOptions> batching,
     ClipMetrics metrics) : IClipInference
 {
-    /// <summary>Prompts per text-encoder run when computing large ensembles.</summary>
-    internal const int PromptsPerRun = 256;
-
     private TimeSpan Timeout => TimeSpan.FromSeconds(inference.Value.RequestTimeoutSeconds);
+
+    private int TextBatchSize => batching.Value.MaxTextBatchSize;
 
     public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
         batchers.For(model).EncodeAsync(encodedImage, Timeout, cancellationToken);
@@ -30,14 +30,16 @@ public sealed class ClipInference(
     public async Task<TextEmbeddings> EmbedTextsAsync(ClipModel model, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
         var keys = texts.Select(t => TextEmbeddingCache.PromptKey(model.Name, t)).ToList();
-        var rows = await cache.GetOrComputeAsync(keys, (missing, token) =>
+        var rows = await cache.GetOrComputeAsync(keys, async (missing, token) =>
         {
-            var prompts = Tokenize(model, [.. missing.Select(i => texts[i])]);
-            return gate.RunAsync(() =>
-            {
-                using var call = metrics.TextBatch(model.Name, prompts.Ids.Length);
-                return Encode(model, prompts);
-            }, token);
+            var prompts = Tokenize(model, [.. missing.Select(i => texts[i])], token);
+            var flat = await EncodeInRunsAsync(model, prompts, token);
+            var dim = model.EmbeddingSize;
+            var result = new TextEmbedding[prompts.Ids.Length];
+            // Each row gets its own array: the cache keeps rows individually, and a slice would pin the whole run.
+            for (var i = 0; i < result.Length; i++)
+                result[i] = new TextEmbedding(flat.AsSpan(i * dim, dim).ToArray(), prompts.Ids[i].Length, prompts.Truncated[i]);
+            return result;
         }, cancellationToken);
         return new TextEmbeddings(rows);
     }
@@ -81,28 +83,23 @@ public sealed class ClipInference(
     }
 
     /// <summary>
-    /// Each label in every template, encoded in runs of at most <see cref="PromptsPerRun"/> prompts (so a large
-    /// label set does not hold the encoder for long), each label's prompts ensembled into its own row.
+    /// Each label in every template, each label's prompts ensembled into its own row. Labels are taken a few at a
+    /// time (so a large label set is never tokenised at once) and their prompts encoded in runs.
     /// </summary>
     private async Task<TextEmbedding[]> EnsembleAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken)
     {
         var result = new TextEmbedding[labels.Count];
-        var labelsPerRun = Math.Max(1, PromptsPerRun / templates.Count);
-        for (var first = 0; first < labels.Count; first += labelsPerRun)
+        var labelsPerGroup = Math.Max(1, TextBatchSize / templates.Count);
+        var dim = model.EmbeddingSize;
+        var block = templates.Count * dim;
+        for (var first = 0; first < labels.Count; first += labelsPerGroup)
         {
-            var count = Math.Min(labelsPerRun, labels.Count - first);
+            var count = Math.Min(labelsPerGroup, labels.Count - first);
             var texts = new List<string>(count * templates.Count);
             for (var l = first; l < first + count; l++)
                 texts.AddRange(templates.Select(t => PromptTemplates.Apply(t, labels[l])));
-            var prompts = Tokenize(model, texts);
-            var flat = await gate.RunAsync(() =>
-            {
-                using var call = metrics.TextBatch(model.Name, prompts.Ids.Length);
-                return model.Text.Encode(prompts.Ids);
-            }, cancellationToken);
-
-            var dim = model.EmbeddingSize;
-            var block = templates.Count * dim;
+            var prompts = Tokenize(model, texts, cancellationToken);
+            var flat = await EncodeInRunsAsync(model, prompts, cancellationToken);
             for (var l = 0; l < count; l++)
             {
                 var row = new float[dim];
@@ -122,30 +119,45 @@ public sealed class ClipInference(
         return result;
     }
 
+    /// <summary>The prompts' embeddings, one row after another, from runs of at most the text batch size: between
+    /// runs image batches take their turn at the encoder, and a request that has gone or passed its deadline stops.</summary>
+    private async Task<float[]> EncodeInRunsAsync(ClipModel model, TokenizedTexts prompts, CancellationToken cancellationToken)
+    {
+        var dim = model.EmbeddingSize;
+        var all = prompts.Ids;
+        if (all.Length <= TextBatchSize)
+            return await gate.RunAsync(() => EncodeRun(model, all), cancellationToken);
+        var flat = new float[all.Length * dim];
+        for (var first = 0; first < all.Length; first += TextBatchSize)
+        {
+            var run = all[first..Math.Min(all.Length, first + TextBatchSize)];
+            var rows = await gate.RunAsync(() => EncodeRun(model, run), cancellationToken);
+            rows.CopyTo(flat.AsSpan(first * dim));
+        }
+
+        return flat;
+    }
+
+    private float[] EncodeRun(ClipModel model, int[][] ids)
+    {
+        using var call = metrics.TextBatch(model.Name, ids.Length);
+        return model.Text.Encode(ids);
+    }
+
     private sealed record TokenizedTexts(int[][] Ids, bool[] Truncated);
 
-    // Outside the gate: tokenizing needs no encoder slot.
-    private static TokenizedTexts Tokenize(ClipModel model, List<string> texts)
+    // On the request's own thread, outside the gate: tokenising needs no encoder slot. Texts are bounded by
+    // Clip:MaxLabelLength; a request that has gone stops between them.
+    private static TokenizedTexts Tokenize(ClipModel model, List<string> texts, CancellationToken cancellationToken)
     {
         var ids = new int[texts.Count][];
         var truncated = new bool[texts.Count];
         for (var i = 0; i < texts.Count; i++)
         {
-            ids[i] = model.Tokenizer.Tokenize(texts[i], model.ContextLength, out var length);
-            truncated[i] = length > model.ContextLength;
+            cancellationToken.ThrowIfCancellationRequested();
+            ids[i] = model.Tokenizer.Tokenize(texts[i], model.ContextLength, out truncated[i]);
         }
 
         return new TokenizedTexts(ids, truncated);
-    }
-
-    private static TextEmbedding[] Encode(ClipModel model, TokenizedTexts prompts)
-    {
-        var flat = model.Text.Encode(prompts.Ids);
-        var dim = model.EmbeddingSize;
-        var rows = new TextEmbedding[prompts.Ids.Length];
-        // Each row gets its own array: the cache keeps rows individually, and a slice would pin the whole batch.
-        for (var i = 0; i < rows.Length; i++)
-            rows[i] = new TextEmbedding(flat.AsSpan(i * dim, dim).ToArray(), prompts.Ids[i].Length, prompts.Truncated[i]);
-        return rows;
     }
 }

@@ -8,20 +8,28 @@ public sealed class TextCacheOptions
 {
     public const string SectionName = "Clip:TextCache";
     public const int DefaultMaxMegabytes = 64;
+    public const int DefaultMaxPercentPerRequest = 25;
 
     /// <summary>Memory the cached embeddings (and their keys) may take; least recently used entries go first.</summary>
     [Range(0, 65_536)]
     public int MaxMegabytes { get; set; } = DefaultMaxMegabytes;
+
+    /// <summary>Share of the cache one request's new embeddings may fill; the rest of its misses are computed but
+    /// not kept, so one request with many new labels cannot evict everyone else's.</summary>
+    [Range(1, 100)]
+    public int MaxPercentPerRequest { get; set; } = DefaultMaxPercentPerRequest;
 }
 
 /// <summary>
 /// Text embeddings by model and exact prompt (and ensembles by model, template set and label), bounded in bytes with
-/// least-recently-used eviction. Single-flight: a key being computed is awaited by everyone who misses it, so
-/// concurrent requests for the same new label cost one encoder pass.
+/// least-recently-used eviction, and one request's new entries bounded to a share of it. Single-flight: a key being
+/// computed is awaited by everyone who misses it, so concurrent requests for the same new label cost one encoder
+/// pass; if the request computing it goes away, a request still waiting computes it itself.
 /// </summary>
 public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
 {
     private readonly long _maxBytes = (long)options.Value.MaxMegabytes * 1024 * 1024;
+    private readonly long _maxBytesPerRequest = (long)options.Value.MaxMegabytes * 1024 * 1024 * options.Value.MaxPercentPerRequest / 100;
     private readonly Dictionary<string, LinkedListNode<Entry>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<Entry> _recency = new();
     private readonly Dictionary<string, TaskCompletionSource<TextEmbedding>> _pending = new(StringComparer.Ordinal);
@@ -60,7 +68,9 @@ public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
 
     /// <summary>
     /// The values of <paramref name="keys"/>: cached ones at once, ones being computed by another caller awaited,
-    /// and the rest computed by one call of <paramref name="compute"/> with their indexes.
+    /// and the rest computed by one call of <paramref name="compute"/> with their indexes, which stops when
+    /// <paramref name="cancellationToken"/> fires (a caller that goes away stops its own work; anyone waiting for
+    /// those keys then computes them).
     /// </summary>
     public async Task<TextEmbedding[]> GetOrComputeAsync(IReadOnlyList<string> keys,
         Func<IReadOnlyList<int>, CancellationToken, Task<TextEmbedding[]>> compute, CancellationToken cancellationToken)
@@ -103,15 +113,16 @@ public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
         {
             try
             {
-                // The computation is shared: a caller that goes away must not cancel it for the others waiting.
-                var computed = await compute([.. owned.Select(o => o.Index)], CancellationToken.None);
+                var computed = await compute([.. owned.Select(o => o.Index)], cancellationToken);
                 lock (_lock)
                 {
+                    var stored = 0L;
                     for (var k = 0; k < owned.Count; k++)
                     {
                         var key = keys[owned[k].Index];
                         _pending.Remove(key);
-                        Store(key, computed[k]);
+                        if (stored < _maxBytesPerRequest)
+                            stored += Store(key, computed[k]);
                     }
                 }
 
@@ -130,21 +141,48 @@ public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
                 }
 
                 foreach (var (_, source) in owned)
-                    source.TrySetException(e);
+                {
+                    if (e is OperationCanceledException)
+                        source.TrySetCanceled(cancellationToken);
+                    else
+                        source.TrySetException(e);
+                }
+
                 throw;
             }
         }
 
+        var orphaned = new List<int>();
         foreach (var (index, task) in waits)
-            results[index] = await task.WaitAsync(cancellationToken);
+        {
+            try
+            {
+                results[index] = await task.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                orphaned.Add(index);
+            }
+        }
+
+        if (orphaned.Count > 0)
+        {
+            // The caller computing these went away before finishing them: this caller still wants them.
+            var taken = await GetOrComputeAsync([.. orphaned.Select(i => keys[i])],
+                (missing, token) => compute([.. missing.Select(m => orphaned[m])], token), cancellationToken);
+            for (var k = 0; k < orphaned.Count; k++)
+                results[orphaned[k]] = taken[k];
+        }
+
         return results!;
     }
 
-    private void Store(string key, TextEmbedding value)
+    // The bytes the entry takes, or 0 if it was not kept.
+    private long Store(string key, TextEmbedding value)
     {
         var bytes = value.Vector.Length * sizeof(float) + key.Length * sizeof(char) + 128;
         if (bytes > _maxBytes || _entries.ContainsKey(key))
-            return;
+            return 0;
         _entries[key] = _recency.AddFirst(new Entry(key, value, bytes));
         _bytes += bytes;
         while (_bytes > _maxBytes && _recency.Last is { } oldest)
@@ -153,5 +191,7 @@ public sealed class TextEmbeddingCache(IOptions<TextCacheOptions> options)
             _entries.Remove(oldest.Value.Key);
             _bytes -= oldest.Value.Bytes;
         }
+
+        return bytes;
     }
 }

@@ -23,7 +23,6 @@ public static class ConnectionLimits
         builder.Services.AddOptions<RequestTimeoutOptions>()
             .Configure<IOptions<ConnectionLimitsOptions>, IOptions<RequestLimitsOptions>>((timeouts, limits, clip) =>
                 timeouts.DefaultPolicy = new RequestTimeoutPolicy { Timeout = limits.Value.RequestDeadline(clip.Value.MaxRequestBytes) });
-        builder.Services.AddTransient<IStartupFilter, RequestDeadlineStartupFilter>();
         return builder;
     }
 
@@ -55,50 +54,47 @@ public static class ConnectionLimits
     }
 
     /// <summary>
-    /// Puts the deadline around the whole pipeline. A request past its deadline is cancelled (its RequestAborted
-    /// fires); the exception handler inside takes that for a client that left, so the answer the client gets is
-    /// written here: 503 with Retry-After, as for any other overload.
+    /// Puts the deadline around the rest of the pipeline; call it just inside the request log, so the log records what
+    /// the client gets. A request past its deadline is cancelled (its RequestAborted fires); the exception handler
+    /// inside takes that for a client that left, so the answer the client gets is written here: 503 with
+    /// Retry-After, as for any other overload.
     /// </summary>
-    private sealed class RequestDeadlineStartupFilter : IStartupFilter
+    public static IApplicationBuilder UseRequestDeadlines(this IApplicationBuilder app)
     {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.UseRequestTimeouts();
-            app.Use(AnswerRequestsPastTheirDeadline);
-            next(app);
-        };
+        app.UseRequestTimeouts();
+        return app.Use(AnswerRequestsPastTheirDeadline);
+    }
 
-        private static async Task AnswerRequestsPastTheirDeadline(HttpContext context, RequestDelegate next)
+    private static async Task AnswerRequestsPastTheirDeadline(HttpContext context, RequestDelegate next)
+    {
+        await next(context);
+        if (context.Features.Get<IHttpRequestTimeoutFeature>() is not { } deadline || !deadline.RequestTimeoutToken.IsCancellationRequested
+            || context.Response.StatusCode != StatusCodes.Status499ClientClosedRequest || context.Response.HasStarted)
         {
-            await next(context);
-            if (context.Features.Get<IHttpRequestTimeoutFeature>() is not { } deadline || !deadline.RequestTimeoutToken.IsCancellationRequested
-                || context.Response.StatusCode != StatusCodes.Status499ClientClosedRequest || context.Response.HasStarted)
-            {
-                return;
-            }
-
-            context.Response.Clear();
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = "1";
-            var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-            await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status503ServiceUnavailable,
-                    Title = "Service unavailable",
-                    Detail = string.Create(CultureInfo.InvariantCulture,
-                        $"The request did not complete within its deadline ({Deadline(context).TotalSeconds:F0} s); retry later."),
-                },
-            });
+            return;
         }
 
-        private static TimeSpan Deadline(HttpContext context)
+        context.Response.Clear();
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = "1";
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.TryWriteAsync(new ProblemDetailsContext
         {
-            var services = context.RequestServices;
-            return services.GetRequiredService<IOptions<ConnectionLimitsOptions>>().Value
-                .RequestDeadline(services.GetRequiredService<IOptions<RequestLimitsOptions>>().Value.MaxRequestBytes);
-        }
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Service unavailable",
+                Detail = string.Create(CultureInfo.InvariantCulture,
+                    $"The request did not complete within its deadline ({Deadline(context).TotalSeconds:F0} s); retry later."),
+            },
+        });
+    }
+
+    private static TimeSpan Deadline(HttpContext context)
+    {
+        var services = context.RequestServices;
+        return services.GetRequiredService<IOptions<ConnectionLimitsOptions>>().Value
+            .RequestDeadline(services.GetRequiredService<IOptions<RequestLimitsOptions>>().Value.MaxRequestBytes);
     }
 }

@@ -30,7 +30,7 @@ public sealed class ModelRegistry(ModelCatalog catalog) : IDisposable
     }
 
     // A name is echoed in the 404 only as far as a real one could go: a megabyte-long one is not sent back whole.
-    private static string Echo(string name) => name.Length <= MaxEchoedNameLength ? name : $"{name[..MaxEchoedNameLength]}… ({name.Length:N0} characters)";
+    private static string Echo(string name) => Errors.Echo.Of(name, MaxEchoedNameLength);
 
     internal void Add(ClipModel model) => _models[model.Name] = model;
 

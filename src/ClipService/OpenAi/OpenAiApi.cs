@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ClipService.Core.Models;
+using ClipService.Errors;
 using ClipService.Inference;
 using ClipService.Models;
 using ClipService.Requests;
@@ -59,7 +60,7 @@ public static class OpenAiApi
         {
             null or "float" => false,
             "base64" => true,
-            _ => throw new OpenAiRequestException("encoding_format", $"'encoding_format' must be 'float' or 'base64'; got '{body.EncodingFormat}'."),
+            _ => throw new OpenAiRequestException("encoding_format", $"'encoding_format' must be 'float' or 'base64'; got '{Echo.Of(body.EncodingFormat)}'."),
         };
         var inputs = Inputs(body.Input);
         var model = models.Get(body.Model);
@@ -70,7 +71,7 @@ public static class OpenAiApi
         {
             null or "text" => await EmbedTextsAsync(request.HttpContext, model, inputs, inference, options.Value, cancellationToken),
             "image" => (await EmbedImagesAsync(request.HttpContext, model, inputs, inference, images, options.Value, cancellationToken), 0),
-            _ => throw new OpenAiRequestException("modality", $"'modality' must be 'text' or 'image'; got '{body.Modality}'."),
+            _ => throw new OpenAiRequestException("modality", $"'modality' must be 'text' or 'image'; got '{Echo.Of(body.Modality)}'."),
         };
 
         var data = new OpenAiEmbedding[rows.Count];

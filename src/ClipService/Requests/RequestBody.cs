@@ -26,7 +26,7 @@ public static class RequestBody
             return BodyKind.Form;
         if (request.HasJsonContentType())
             return BodyKind.Json;
-        throw new UnsupportedMediaTypeException($"Send {accepted}; got '{request.ContentType ?? "no content type"}'.");
+        throw new UnsupportedMediaTypeException($"Send {accepted}; got '{(request.ContentType is { } type ? Echo.Of(type) : "no content type")}'.");
     }
 
     /// <summary>The JSON body as <typeparamref name="T"/>; a malformed or empty body is a 400.</summary>
@@ -77,6 +77,6 @@ public static class RequestBody
             return null;
         return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
             ? number
-            : throw new BadRequestException($"'{field}' must be a whole number; got '{value}'.");
+            : throw new BadRequestException($"'{field}' must be a whole number; got '{Echo.Of(value)}'.");
     }
 }

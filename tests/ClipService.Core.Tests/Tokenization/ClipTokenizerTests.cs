@@ -76,15 +76,95 @@ public sealed class ClipTokenizerTests
     }
 
     [Fact]
-    public void The_untruncated_length_says_whether_a_text_was_cut()
+    public void Truncation_is_reported()
     {
-        // "a photo of a very large dog running on the beach" is 11 words, one token each, plus start and end.
-        var cut = s_builtIn.Value.Tokenize("a photo of a very large dog running on the beach", 5, out var length);
-        Assert.Equal(13, length);
-        Assert.Equal(5, cut.Length);
-        var whole = s_builtIn.Value.Tokenize("a photo of a dog", Context, out var shortLength);
-        Assert.Equal(whole.Length, shortLength);
-        Assert.Equal(7, shortLength);
+        // Eleven words, one token each: 13 with start and end.
+        const string text = "a photo of a very large dog running on the beach";
+        var fits = s_builtIn.Value.Tokenize(text, 13, out var fitsTruncated);
+        Assert.False(fitsTruncated);
+        Assert.Equal(13, fits.Length);
+        var cut = s_builtIn.Value.Tokenize(text, 12, out var cutTruncated);
+        Assert.True(cutTruncated);
+        Assert.Equal(fits[..11], cut[..11]);
+        Assert.Equal(49407, cut[^1]);
+        Assert.False(s_builtIn.Value.Tokenize("a photo of a dog", Context, out var shortTruncated).Length != 7 || shortTruncated);
+    }
+
+    [Fact]
+    public void A_text_far_longer_than_the_context_is_cut_as_its_beginning_is()
+    {
+        var words = Enumerable.Range(0, 100_000).Select(i => ((char)('a' + i % 26)).ToString() + (i % 7 == 0 ? "ing" : "")).ToArray();
+        var whole = s_builtIn.Value.Tokenize(string.Join(' ', words), Context, out var wholeTruncated);
+        var beginning = s_builtIn.Value.Tokenize(string.Join(' ', words[..200]), Context, out var beginningTruncated);
+        Assert.True(wholeTruncated);
+        Assert.True(beginningTruncated);
+        Assert.Equal(beginning, whole);
+    }
+
+    [Theory]
+    [InlineData("abcdefghijklmnopqrstuvwxyz", 1)]
+    [InlineData("aeiou", 2)]
+    [InlineData("ab", 3)]
+    [InlineData("aa", 4)]
+    [InlineData("thequickbrownfoxjumpsoverthelazydog", 5)]
+    [InlineData("éßøğ漢字😀-_.,!?", 6)]
+    public void Long_words_merge_exactly_as_the_reference_loop_does(string alphabet, int seed)
+    {
+        // The reference (CLIP's simple_tokenizer) scans every pair on each merge; the tokenizer uses a priority
+        // queue. Long random words over small alphabets make many equal and overlapping pairs.
+        var random = new Random(seed);
+        var vocabulary = s_builtIn.Value.Vocabulary;
+        var tokenizer = new ClipTokenizer(vocabulary);
+        var letters = alphabet.EnumerateRunes().Select(r => r.ToString()).ToArray();
+        foreach (var length in new[] { 1, 2, 3, 7, 40, 300, 2_000 })
+        {
+            for (var trial = 0; trial < (length < 2_000 ? 5 : 1); trial++)
+            {
+                var word = string.Concat(Enumerable.Range(0, length).Select(_ => letters[random.Next(letters.Length)]));
+                foreach (var (start, count) in ClipTokenizer.PreTokenize(word))
+                {
+                    var piece = word.Substring(start, count);
+                    Assert.Equal(ReferenceBpe(vocabulary, piece), tokenizer.Encode(piece));
+                }
+            }
+        }
+    }
+
+    private static List<int> ReferenceBpe(BpeVocabulary vocabulary, string word)
+    {
+        var symbols = System.Text.Encoding.UTF8.GetBytes(word).Select(ByteEncoder.Symbol).ToList();
+        symbols[^1] += "</w>";
+        while (symbols.Count > 1)
+        {
+            var best = int.MaxValue;
+            (string First, string Second) bigram = default;
+            for (var k = 0; k < symbols.Count - 1; k++)
+            {
+                if (vocabulary.MergeRanks.TryGetValue((symbols[k], symbols[k + 1]), out var rank) && rank < best)
+                    (best, bigram) = (rank, (symbols[k], symbols[k + 1]));
+            }
+
+            if (best == int.MaxValue)
+                break;
+            var (first, second) = bigram;
+            var merged = new List<string>();
+            for (var i = 0; i < symbols.Count; i++)
+            {
+                if (i < symbols.Count - 1 && symbols[i] == first && symbols[i + 1] == second)
+                {
+                    merged.Add(first + second);
+                    i++;
+                }
+                else
+                {
+                    merged.Add(symbols[i]);
+                }
+            }
+
+            symbols = merged;
+        }
+
+        return [.. symbols.Select(s => vocabulary.TokenIds[s])];
     }
 
     [Fact]

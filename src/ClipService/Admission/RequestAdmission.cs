@@ -5,13 +5,13 @@ using ClipService.Errors;
 namespace ClipService.Admission;
 
 /// <summary>
-/// Admits an image endpoint's request through its model's <see cref="AdmissionGate"/> before the handler runs,
-/// so a refused request is answered 503 without its body being read, decoded or tokenised. The refusal is
-/// written here rather than thrown: the exception path would cost more than everything else in it.
+/// Admits a request to an endpoint that encodes (images or texts) through its model's <see cref="AdmissionGate"/>
+/// before the handler runs, so a refused request is answered 503 without its body being read, decoded or tokenised.
+/// The refusal is written here rather than thrown: the exception path would cost more than everything else in it.
 /// </summary>
-public static class ImageAdmission
+public static class RequestAdmission
 {
-    public static RouteHandlerBuilder RequireImageAdmission(this RouteHandlerBuilder endpoint) =>
+    public static RouteHandlerBuilder RequireAdmission(this RouteHandlerBuilder endpoint) =>
         endpoint.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
