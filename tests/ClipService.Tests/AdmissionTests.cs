@@ -41,6 +41,12 @@ public sealed class AdmissionTests
         // Texts count against the same gate: a list of texts is not tokenised either.
         using var third = await StartUnfinishedJsonAsync(address, "/embed/text");
         Assert.StartsWith("HTTP/1.1 503", await ReadResponseHeadAsync(third), StringComparison.Ordinal);
+        // The OpenAI-compatible endpoint is refused in OpenAI's error shape (its model, named in the body, counts
+        // against the default model's gate).
+        using var fourth = await StartUnfinishedJsonAsync(address, "/v1/embeddings");
+        var openAiRefusal = await ReadResponseHeadAsync(fourth);
+        Assert.StartsWith("HTTP/1.1 503", openAiRefusal, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: application/json", openAiRefusal, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(1, gate.Inside);
 
         first.Dispose();

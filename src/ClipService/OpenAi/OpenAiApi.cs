@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using ClipService.Admission;
 using ClipService.Core.Models;
 using ClipService.Errors;
 using ClipService.Inference;
@@ -34,7 +35,8 @@ public static class OpenAiApi
             .Produces<OpenAiErrorBody>(StatusCodes.Status400BadRequest)
             .Produces<OpenAiErrorBody>(StatusCodes.Status404NotFound)
             .Produces<OpenAiErrorBody>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<OpenAiErrorBody>(StatusCodes.Status503ServiceUnavailable);
+            .Produces<OpenAiErrorBody>(StatusCodes.Status503ServiceUnavailable)
+            .RequireAdmission();
         group.MapGet("/models", ListModels)
             .WithName("OpenAiListModels")
             .WithSummary("The loaded models in OpenAI's API shape")
