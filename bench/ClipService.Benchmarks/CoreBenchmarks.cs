@@ -26,6 +26,14 @@ public class TokenizerBenchmarks
     [Benchmark]
     public int TokenizeUncachedSentence() =>
         new ClipTokenizer(_tokenizer.Vocabulary).Tokenize("photograph of an extraordinarily unusual hippopotamus swimming beneath quixotic waterfalls", 77).Length;
+
+    // A client's worst case within Clip:MaxLabelLength: one 4,096-letter random "word" (never cached, every merge
+    // done). Before the priority-queue BPE, each merge rescanned the word: O(n²).
+    private readonly string _longWord = new(Enumerable.Range(0, 4096).Select(i => (char)('a' + (i * 7919 % 26 + i / 26) % 26)).ToArray());
+
+    /// <summary>A 4,096-letter word, the longest a label may be.</summary>
+    [Benchmark]
+    public int TokenizeLongestWord() => _tokenizer.Tokenize(_longWord, 77).Length;
 }
 
 [MemoryDiagnoser]
