@@ -144,24 +144,12 @@ public sealed class LifecycleTests
     [InlineData("--Clip:Shutdown:DrainDelaySeconds=-1", "DrainDelaySeconds")]
     public async Task The_process_exits_with_one_clear_line_for_bad_configuration(string argument, string expected)
     {
-        var app = Path.Combine(AppContext.BaseDirectory, "ClipService.dll");
-        var start = new ProcessStartInfo("dotnet", [app, argument, "--urls=http://127.0.0.1:0"])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = ClipServiceFactory.RepositoryRoot,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        await using var service = ServiceProcess.Launch([argument, "--urls=http://127.0.0.1:0"]);
 
-        Assert.Equal(1, process.ExitCode);
-        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var line = Assert.Single(lines);
+        Assert.Equal(1, await service.ExitCodeAsync(TimeSpan.FromSeconds(60)));
+        var line = Assert.Single(service.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("ClipService cannot start: ", line, StringComparison.Ordinal);
         Assert.Contains(expected, line, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", await stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", service.Output, StringComparison.Ordinal);
     }
 }

@@ -23,7 +23,7 @@ public static class StartupFailure
             configure(builder);
             app = builder.Build();
             pipeline(app);
-            ListenUrls.Validate(app.Configuration);
+            ListeningAddress.Validate(app.Configuration);
         }
         catch (Exception e) when (e is not HostAbortedException) // how WebApplicationFactory takes over the host in tests
         {
