@@ -18,7 +18,18 @@ public sealed class TextBoundsTests
 {
     private const int RunSize = 8;
 
-    private static ClipServiceFactory SmallRuns() => new(new Dictionary<string, string?> { ["Clip:Batching:MaxTextBatchSize"] = $"{RunSize}" });
+    /// <summary>The service with text runs of <see cref="RunSize"/>, ready, and what the tests call directly.</summary>
+    private sealed record SmallRuns(ClipServiceFactory Factory, ClipModel Model, IClipInference Inference) : IAsyncDisposable
+    {
+        public static async Task<SmallRuns> StartAsync()
+        {
+            var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:Batching:MaxTextBatchSize"] = $"{RunSize}" });
+            (await factory.ReadyClientAsync()).Dispose();
+            return new(factory, factory.Services.GetRequiredService<ModelRegistry>().Get(null), factory.Services.GetRequiredService<IClipInference>());
+        }
+
+        public ValueTask DisposeAsync() => Factory.DisposeAsync();
+    }
 
     private static string[] Texts(int count, string tag) =>
         [.. Enumerable.Range(0, count).Select(i => $"a {tag} drawing number {i} of a shape")];
@@ -29,10 +40,8 @@ public sealed class TextBoundsTests
     [Fact]
     public async Task Texts_are_encoded_in_runs_of_the_text_batch_size_and_equal_one_run()
     {
-        await using var factory = SmallRuns();
-        using var _ = await factory.ReadyClientAsync();
-        var model = factory.Services.GetRequiredService<ModelRegistry>().Get(null);
-        var inference = factory.Services.GetRequiredService<IClipInference>();
+        await using var service = await SmallRuns.StartAsync();
+        var (model, inference) = (service.Model, service.Inference);
         var texts = Texts(20, "runs");
 
         var calls = model.Text.Calls;
@@ -47,10 +56,8 @@ public sealed class TextBoundsTests
     [Fact]
     public async Task An_ensemble_with_more_templates_than_a_run_is_split_and_equals_one_run()
     {
-        await using var factory = SmallRuns();
-        using var _ = await factory.ReadyClientAsync();
-        var model = factory.Services.GetRequiredService<ModelRegistry>().Get(null);
-        var inference = factory.Services.GetRequiredService<IClipInference>();
+        await using var service = await SmallRuns.StartAsync();
+        var (model, inference) = (service.Model, service.Inference);
         string[] labels = ["red circle", "blue star", "green ring"];
         var templates = PromptTemplates.Named["imagenet80"].Take(12).ToArray();
 
@@ -71,10 +78,8 @@ public sealed class TextBoundsTests
     [Fact]
     public async Task A_request_that_goes_away_stops_after_its_current_run_and_a_waiting_request_takes_its_texts_over()
     {
-        await using var factory = SmallRuns();
-        using var _ = await factory.ReadyClientAsync();
-        var model = factory.Services.GetRequiredService<ModelRegistry>().Get(null);
-        var inference = factory.Services.GetRequiredService<IClipInference>();
+        await using var service = await SmallRuns.StartAsync();
+        var (factory, model, inference) = (service.Factory, service.Model, service.Inference);
         var gate = factory.Services.GetRequiredService<InferenceGate>();
         var meter = factory.Services.GetRequiredService<ClipMetrics>().Meter;
         var texts = Texts(40, "abandoned");
@@ -115,26 +120,21 @@ public sealed class TextBoundsTests
     public async Task One_request_fills_at_most_its_share_of_the_text_cache()
     {
         var cache = new TextEmbeddingCache(Options.Create(new TextCacheOptions { MaxMegabytes = 1, MaxPercentPerRequest = 25 }));
-        var computed = 0;
-        Task<TextEmbedding[]> Compute(IReadOnlyList<int> missing, CancellationToken _)
-        {
-            Interlocked.Add(ref computed, missing.Count);
-            return Task.FromResult(missing.Select(_ => new TextEmbedding(new float[1024], 3, false)).ToArray());
-        }
+        var encoder = new CountingTextEncoder();
 
         // ~4.2 KB an entry: the 1 MB cache holds about 240, one request may add about 60.
         for (var i = 0; i < 100; i++)
-            await cache.GetOrComputeAsync([$"earlier {i}"], Compute, CancellationToken.None);
+            await cache.GetOrComputeAsync([$"earlier {i}"], encoder.ComputeAsync, CancellationToken.None);
         var before = cache.Bytes;
-        var flood = await cache.GetOrComputeAsync([.. Enumerable.Range(0, 500).Select(i => $"flood {i}")], Compute, CancellationToken.None);
+        var flood = await cache.GetOrComputeAsync([.. Enumerable.Range(0, 500).Select(i => $"flood {i}")], encoder.ComputeAsync, CancellationToken.None);
         Assert.Equal(500, flood.Length);
         Assert.All(flood, row => Assert.Equal(1024, row.Vector.Length));
         Assert.InRange(cache.Bytes - before, 200 * 1024, 256 * 1024 + 4400);
 
         // Every earlier entry is still there.
-        computed = 0;
-        await cache.GetOrComputeAsync([.. Enumerable.Range(0, 100).Select(i => $"earlier {i}")], Compute, CancellationToken.None);
-        Assert.Equal(0, computed);
+        encoder.Reset();
+        await cache.GetOrComputeAsync([.. Enumerable.Range(0, 100).Select(i => $"earlier {i}")], encoder.ComputeAsync, CancellationToken.None);
+        Assert.Equal(0, encoder.Computed);
     }
 
     [Theory]

@@ -156,21 +156,16 @@ public sealed class ThroughputTests
     public async Task The_cache_evicts_least_recently_used_entries_beyond_its_size()
     {
         var cache = new TextEmbeddingCache(Options.Create(new TextCacheOptions { MaxMegabytes = 1 }));
-        var computed = 0;
-        Task<TextEmbedding[]> Compute(IReadOnlyList<int> missing, CancellationToken _)
-        {
-            Interlocked.Add(ref computed, missing.Count);
-            return Task.FromResult(missing.Select(_ => new TextEmbedding(new float[1024], 3, false)).ToArray());
-        }
+        var encoder = new CountingTextEncoder();
 
         // ~4.2 KB an entry: a 1 MB cache holds a little over 240 of them.
         for (var i = 0; i < 400; i++)
-            await cache.GetOrComputeAsync([$"key {i}"], Compute, CancellationToken.None);
+            await cache.GetOrComputeAsync([$"key {i}"], encoder.ComputeAsync, CancellationToken.None);
         Assert.True(cache.Bytes <= 1024 * 1024);
         Assert.InRange(cache.Count, 200, 260);
-        await cache.GetOrComputeAsync(["key 399"], Compute, CancellationToken.None);
-        Assert.Equal(400, computed);
-        await cache.GetOrComputeAsync(["key 0"], Compute, CancellationToken.None);
-        Assert.Equal(401, computed);
+        await cache.GetOrComputeAsync(["key 399"], encoder.ComputeAsync, CancellationToken.None);
+        Assert.Equal(400, encoder.Computed);
+        await cache.GetOrComputeAsync(["key 0"], encoder.ComputeAsync, CancellationToken.None);
+        Assert.Equal(401, encoder.Computed);
     }
 }
