@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """Train ClipService's default model: a small CLIP that recognises coloured shapes, and export it.
 
-  # the shipped model (models/clip-shapes/README.md has the recipe): the first default model, fine-tuned
+  # the shipped model (models/clip-shapes/README.md has the figures): the first default model, fine-tuned in three stages
   mkdir -p /tmp/v1 && git archive b0f2cf4 models/clip-shapes | tar -x -C /tmp/v1
-  /usr/bin/python3 tools/train_default_model.py --init-from /tmp/v1/models/clip-shapes --freeze-text
+  /usr/bin/python3 tools/train_default_model.py --init-from /tmp/v1/models/clip-shapes --freeze-text --out /tmp/v2
+  /usr/bin/python3 tools/train_default_model.py --init-from /tmp/v2 --freeze-text --images 60000 --steps 6000 --lr 4e-4 --out /tmp/v3
+  /usr/bin/python3 tools/train_default_model.py --init-from /tmp/v3 --seed 9 --images 36000 --steps 5000 --lr 2e-4
   # the compositional experiment: three pairs never shown in training, reported separately
-  /usr/bin/python3 tools/train_default_model.py --init-from /tmp/v1/models/clip-shapes --freeze-text --hold-out --out /tmp/held-out
+  /usr/bin/python3 tools/train_default_model.py --init-from /tmp/v1/models/clip-shapes --freeze-text --hold-out \
+      --images 24000 --steps 2500 --lr 4e-4 --out /tmp/held-out
 
 Seeded and reproducible on one machine. Steps: render the training pictures (tools/clipkit/shapes.py: varied
 colours, shapes, backgrounds, blur, noise and JPEG; pre-rendered, then passed through CLIP's own preprocessing
