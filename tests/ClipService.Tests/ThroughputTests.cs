@@ -153,6 +153,29 @@ public sealed class ThroughputTests
     }
 
     [Fact]
+    public async Task Background_work_waits_until_no_request_needs_the_encoder()
+    {
+        var gate = new InferenceGate(Options.Create(new InferenceOptions()));
+        var held = await HeldGate.HoldAsync(gate);
+        var ran = 0;
+        var background = gate.RunWhenIdleAsync(() => Interlocked.Increment(ref ran), CancellationToken.None);
+        await Task.Delay(200);
+        Assert.Equal(0, Volatile.Read(ref ran));
+
+        // A request that arrives while the background work waits goes first, and keeps the encoder until it is done.
+        var request = gate.AcquireAsync(CancellationToken.None);
+        held.Release();
+        using (await request)
+        {
+            await Task.Delay(200);
+            Assert.Equal(0, Volatile.Read(ref ran));
+        }
+
+        Assert.Equal(1, await background.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, gate.InFlight);
+    }
+
+    [Fact]
     public async Task The_cache_evicts_least_recently_used_entries_beyond_its_size()
     {
         var cache = new TextEmbeddingCache(Options.Create(new TextCacheOptions { MaxMegabytes = 1 }));

@@ -43,7 +43,7 @@ public static class CommandLine
           --Clip:MaxLabelLength=N                 longest label or text in characters (default 4096; longer
                                                   than the context is truncated, end token kept)
           --Clip:LabelSetsPath=PATH               folder of NAME.json label sets (re-read on change)
-          --Clip:PrecomputeLabelSets=true|false   embed label sets for the default model after start
+          --Clip:PrecomputeLabelSets=true|false   embed label sets for the default model while the encoder is idle
           --Clip:ImageUrls:Enabled=true           accept http(s) image URLs, with
           --Clip:ImageUrls:AllowedHosts:0=HOST    ... the hosts allowed (required), :AllowPrivateNetworks=true,
                                                   :MaxBytes=N, :TimeoutSeconds=N, :MaxRedirects=N

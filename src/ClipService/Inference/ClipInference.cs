@@ -22,6 +22,9 @@ public sealed class ClipInference(
 {
     private TimeSpan Timeout => TimeSpan.FromSeconds(inference.Value.RequestTimeoutSeconds);
 
+    /// <summary>Prompts per background run: what a request arriving during one may have to wait for.</summary>
+    internal const int BackgroundRunSize = 8;
+
     private int TextBatchSize => batching.Value.MaxTextBatchSize;
 
     public Task<float[]> EmbedImageAsync(ClipModel model, ReadOnlyMemory<byte> encodedImage, CancellationToken cancellationToken) =>
@@ -33,7 +36,7 @@ public sealed class ClipInference(
         var rows = await cache.GetOrComputeAsync(keys, async (missing, token) =>
         {
             var prompts = Tokenize(model, [.. missing.Select(i => texts[i])], token);
-            var flat = await EncodeInRunsAsync(model, prompts, token);
+            var flat = await EncodeInRunsAsync(model, prompts, EncoderPriority.Request, token);
             var dim = model.EmbeddingSize;
             var result = new TextEmbedding[prompts.Ids.Length];
             // Each row gets its own array: the cache keeps rows individually, and a slice would pin the whole run.
@@ -51,12 +54,12 @@ public sealed class ClipInference(
 
         var keys = labels.Select(l => TextEmbeddingCache.EnsembleKey(model.Name, templates, l)).ToList();
         var rows = await cache.GetOrComputeAsync(keys,
-            (missing, token) => EnsembleAsync(model, [.. missing.Select(i => labels[i])], templates, token), cancellationToken);
+            (missing, token) => EnsembleAsync(model, [.. missing.Select(i => labels[i])], templates, EncoderPriority.Request, token), cancellationToken);
         return new TextEmbeddings(rows);
     }
 
-    public async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
-        new(await EnsembleAsync(model, labels, templates, cancellationToken));
+    public async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority, CancellationToken cancellationToken) =>
+        new(await EnsembleAsync(model, labels, templates, priority, cancellationToken));
 
     /// <summary>One text run, one image decode (loads Skia's native library), and one image run at each
     /// power-of-two batch size up to the largest batch.</summary>
@@ -86,7 +89,7 @@ public sealed class ClipInference(
     /// Each label in every template, each label's prompts ensembled into its own row. Labels are taken a few at a
     /// time (so a large label set is never tokenised at once) and their prompts encoded in runs.
     /// </summary>
-    private async Task<TextEmbedding[]> EnsembleAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken)
+    private async Task<TextEmbedding[]> EnsembleAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority, CancellationToken cancellationToken)
     {
         var result = new TextEmbedding[labels.Count];
         var labelsPerGroup = Math.Max(1, TextBatchSize / templates.Count);
@@ -99,7 +102,7 @@ public sealed class ClipInference(
             for (var l = first; l < first + count; l++)
                 texts.AddRange(templates.Select(t => PromptTemplates.Apply(t, labels[l])));
             var prompts = Tokenize(model, texts, cancellationToken);
-            var flat = await EncodeInRunsAsync(model, prompts, cancellationToken);
+            var flat = await EncodeInRunsAsync(model, prompts, priority, cancellationToken);
             for (var l = 0; l < count; l++)
             {
                 var row = new float[dim];
@@ -120,18 +123,24 @@ public sealed class ClipInference(
     }
 
     /// <summary>The prompts' embeddings, one row after another, from runs of at most the text batch size: between
-    /// runs image batches take their turn at the encoder, and a request that has gone or passed its deadline stops.</summary>
-    private async Task<float[]> EncodeInRunsAsync(ClipModel model, TokenizedTexts prompts, CancellationToken cancellationToken)
+    /// runs image batches take their turn at the encoder, and a request that has gone or passed its deadline stops.
+    /// Background work runs only while the encoder is idle, in runs of at most <see cref="BackgroundRunSize"/>, so a
+    /// request arriving meanwhile waits for one short run at most.</summary>
+    private async Task<float[]> EncodeInRunsAsync(ClipModel model, TokenizedTexts prompts, EncoderPriority priority, CancellationToken cancellationToken)
     {
         var dim = model.EmbeddingSize;
         var all = prompts.Ids;
-        if (all.Length <= TextBatchSize)
-            return await gate.RunAsync(() => EncodeRun(model, all), cancellationToken);
+        var runSize = priority == EncoderPriority.Background ? Math.Min(BackgroundRunSize, TextBatchSize) : TextBatchSize;
+        Task<float[]> RunAsync(int[][] run) => priority == EncoderPriority.Background
+            ? gate.RunWhenIdleAsync(() => EncodeRun(model, run), cancellationToken)
+            : gate.RunAsync(() => EncodeRun(model, run), cancellationToken);
+
+        if (all.Length <= runSize)
+            return await RunAsync(all);
         var flat = new float[all.Length * dim];
-        for (var first = 0; first < all.Length; first += TextBatchSize)
+        for (var first = 0; first < all.Length; first += runSize)
         {
-            var run = all[first..Math.Min(all.Length, first + TextBatchSize)];
-            var rows = await gate.RunAsync(() => EncodeRun(model, run), cancellationToken);
+            var rows = await RunAsync(all[first..Math.Min(all.Length, first + runSize)]);
             rows.CopyTo(flat.AsSpan(first * dim));
         }
 

@@ -2,6 +2,16 @@ using ClipService.Core.Models;
 
 namespace ClipService.Inference;
 
+/// <summary>Whose encoder work it is: a request's, or background work that waits until no request needs the encoder.</summary>
+public enum EncoderPriority
+{
+    Request,
+
+    /// <summary>Runs only while no request is running or waiting for the encoder, in small runs, so it takes no
+    /// throughput from traffic (it may wait indefinitely under sustained load).</summary>
+    Background,
+}
+
 /// <summary>Encoder work for the endpoints: the only place requests reach the ONNX sessions.</summary>
 public interface IClipInference
 {
@@ -18,7 +28,7 @@ public interface IClipInference
     /// Like <see cref="EmbedLabelsAsync"/> but bypassing the cache, in encoder runs of bounded size so other requests
     /// interleave: for large label sets whose embeddings the caller keeps.
     /// </summary>
-    Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken);
+    Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority, CancellationToken cancellationToken);
 
     /// <summary>Runs the encoders once so the first request does not pay for initialisation.</summary>
     Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken);

@@ -26,6 +26,28 @@ public sealed class InferenceGate(IOptions<InferenceOptions> options) : IDisposa
         return work();
     }
 
+    /// <summary>
+    /// Runs background <paramref name="work"/> once no request is running or waiting (checked every
+    /// <see cref="IdlePoll"/>), so it takes no encoder time from traffic. A request arriving while it runs waits
+    /// for that one run.
+    /// </summary>
+    public async Task<T> RunWhenIdleAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            while (InFlight > 0)
+                await Task.Delay(IdlePoll, cancellationToken);
+            using var lease = await AcquireAsync(cancellationToken, bypassQueueLimit: true);
+            // Someone else came in between the check and the slot: they go first.
+            if (InFlight > 1)
+                continue;
+            cancellationToken.ThrowIfCancellationRequested();
+            return work();
+        }
+    }
+
+    internal static TimeSpan IdlePoll { get; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Waits for a run slot; disposing the lease frees it.</summary>
     /// <param name="bypassQueueLimit">For work admitted elsewhere (the image batch worker, whose own queue is
     /// bounded): it waits its turn like any other but is never refused.</param>

@@ -30,10 +30,12 @@ public sealed partial class LabelSetEmbeddings(
     public bool IsComputed(ClipModel model, LabelSet set) =>
         _computed.TryGetValue(Key(model, set), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully;
 
-    public async Task<TextEmbeddings> GetAsync(ClipModel model, LabelSet set, CancellationToken cancellationToken)
+    /// <param name="priority">For a computation this call starts: <see cref="EncoderPriority.Background"/> (the
+    /// precompute after start) runs only while the encoder is idle.</param>
+    public async Task<TextEmbeddings> GetAsync(ClipModel model, LabelSet set, CancellationToken cancellationToken, EncoderPriority priority = EncoderPriority.Request)
     {
         var key = Key(model, set);
-        var lazy = _computed.GetOrAdd(key, _ => new Lazy<Task<TextEmbeddings>>(() => ComputeAsync(model, set)));
+        var lazy = _computed.GetOrAdd(key, _ => new Lazy<Task<TextEmbeddings>>(() => ComputeAsync(model, set, priority)));
         try
         {
             return await lazy.Value.WaitAsync(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds), cancellationToken);
@@ -51,7 +53,7 @@ public sealed partial class LabelSetEmbeddings(
         }
     }
 
-    private async Task<TextEmbeddings> ComputeAsync(ClipModel model, LabelSet set)
+    private async Task<TextEmbeddings> ComputeAsync(ClipModel model, LabelSet set, EncoderPriority priority)
     {
         // Embeddings of earlier versions of this set are no longer reachable.
         var prefix = $"{model.Name}\u001F{set.Name}\u001F";
@@ -60,7 +62,7 @@ public sealed partial class LabelSetEmbeddings(
 
         var started = Stopwatch.GetTimestamp();
         var templates = TemplatesOf(set);
-        var embeddings = await inference.ComputeLabelsAsync(model, set.Labels, templates, lifetime.ApplicationStopping);
+        var embeddings = await inference.ComputeLabelsAsync(model, set.Labels, templates, priority, lifetime.ApplicationStopping);
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         LogComputed(logger, set.Name, model.Name, set.Labels.Count, templates.Count, elapsedMs);
         return embeddings;

@@ -1,12 +1,15 @@
+using ClipService.Inference;
 using ClipService.Models;
 using Microsoft.Extensions.Options;
 
 namespace ClipService.LabelSets;
 
 /// <summary>
-/// Once the models are ready, embeds every label set for the default model in the background (in bounded encoder
-/// runs that requests interleave with), so the first request naming a set does not pay for it. A request that
-/// arrives first shares the computation in flight. Other models embed a set on its first use.
+/// Once the models are ready, embeds every label set for the default model in the background, so the first request
+/// naming a set does not pay for it. Background means the encoder's idle time only: small runs that wait until no
+/// request is running or waiting (on a CPU, ImageNet's 1,000 labels × 80 templates on ViT-B/32 is most of an
+/// hour of encoder time, which must not be taken from traffic). A request that arrives first shares the
+/// computation in flight. Other models embed a set on its first use.
 /// </summary>
 public sealed partial class LabelSetPrecompute(
     ModelRegistry registry,
@@ -39,7 +42,12 @@ public sealed partial class LabelSetPrecompute(
         {
             try
             {
-                await embeddings.GetAsync(model, set, stoppingToken);
+                await embeddings.GetAsync(model, set, stoppingToken, EncoderPriority.Background);
+            }
+            catch (OperationCanceledException)
+            {
+                // The service is stopping (the computation stops with the application, before this service's token).
+                return;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
