@@ -10,7 +10,8 @@ dotnet build -c Release -v q -nologo src/ClipService
 dotnet build -c Release -v q -nologo bench/ClipService.LoadGenerator
 dotnet src/ClipService/bin/Release/net10.0/linux-x64/ClipService.dll --urls "http://127.0.0.1:$PORT" \
     --Clip:Admission:MaxRequestsPerModel="$CAPACITY" --Clip:Batching:MaxQueuedImages="$CAPACITY" \
-    --Clip:Connections:MinRequestBodyGraceSeconds=300 --Serilog:MinimumLevel:Default=Warning ${SERVICE_ARGS:-} >/dev/null &
+    --Clip:Connections:MinRequestBodyGraceSeconds=300 --Clip:PrecomputeLabelSets=false \
+    --Serilog:MinimumLevel:Default=Warning ${SERVICE_ARGS:-} >/dev/null &
 SERVICE_PID=$!
 trap 'kill $SERVICE_PID 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null; do sleep 0.5; done
