@@ -71,7 +71,7 @@ public sealed class ClipImagePreprocessor
 
     /// <summary>The short side a JPEG may be reduced to in the DCT (with FastJpegScaling): twice the resize
     /// target, so the resampler still averages at least 2×2 decoded pixels into each output pixel.</summary>
-    internal int ReducibleToShortSide => !Settings.Resize ? 0
+    public int ReducibleToShortSide => !Settings.Resize ? 0
         : 2 * (Settings.ResizeToExact is { } exact ? Math.Max(exact.Height, exact.Width) : Settings.ShortestEdge);
 
     internal (int Width, int Height) ResizedSize(int width, int height)
