@@ -3,7 +3,8 @@
 #   bench/run.sh                      # ViT-B/32-shaped model (random weights, real compute); generated on first use
 #   MODEL=models/clip-shapes bench/run.sh
 #   PHOTO=1 bench/run.sh              # 1080p photo JPEGs; the service exact, then with FastJpegScaling, same run
-# Environment: DURATION (s per level, default 20), CONCURRENCY (default 1,8,32,64), BATCHES (default 1,8,32),
+# Environment: DURATION (s per level, default 20), WARMUP (s before each level, not counted, default 15: the JIT
+# recompiles the service's hot paths for a while after start, which is not its steady state), CONCURRENCY (default 1,8,32,64), BATCHES (default 1,8,32),
 # IMAGE_SIZE (default 640x480, 1920x1080 with PHOTO=1), PORT (default: a free one), SERVICE_ARGS (extra
 # --Clip:... settings), VARIANTS (service runs, default "exact" or with PHOTO=1 "exact fast").
 set -euo pipefail
@@ -51,7 +52,7 @@ for variant in $VARIANTS; do
         sleep 0.5
     done
     curl -fsS "http://127.0.0.1:$PORT/health/ready" > /dev/null
-    dotnet "$LOADGEN" http --url "http://127.0.0.1:$PORT" --concurrency "${CONCURRENCY:-1,8,32,64}" --duration "$DURATION" "${IMAGE_ARGS[@]}"
+    dotnet "$LOADGEN" http --url "http://127.0.0.1:$PORT" --concurrency "${CONCURRENCY:-1,8,32,64}" --duration "$DURATION" --warmup "${WARMUP:-15}" "${IMAGE_ARGS[@]}"
     kill "$SERVICE_PID"
     wait "$SERVICE_PID" 2>/dev/null || true
     SERVICE_PID=
