@@ -78,4 +78,29 @@ public sealed class ImageBatcherTests
         for (var i = 0; i < images.Count; i++)
             Assert.True(Cosine(alone[i], results[i]) > 0.99999, $"image {i}");
     }
+
+    [Fact]
+    public async Task By_default_a_model_on_the_cpu_gets_batches_of_eight()
+    {
+        using var model = TinyModel();
+        Assert.Equal(Core.Encoders.OnnxSessionFactory.CpuProvider, model.Image.Provider);
+        var gate = new InferenceGate(Options.Create(new InferenceOptions()));
+        await using var batcher = new ImageBatcher(model, gate, new BatchingOptions(), NullLogger.Instance, TestMetrics.Create());
+
+        var held = await HeldGate.HoldAsync(gate);
+        var together = Enumerable.Range(0, 10)
+            .Select(i => batcher.EncodeAsync(TestImages.Shape("red", "star", seed: i), TimeSpan.FromSeconds(30), CancellationToken.None)).ToList();
+        await held.DisposeAsync();
+        await Task.WhenAll(together);
+
+        Assert.Equal(2, batcher.Batches); // 8 + 2
+    }
+
+    [Theory]
+    [InlineData(0, "CPUExecutionProvider", BatchingOptions.CpuBatchSize)]
+    [InlineData(0, "CUDAExecutionProvider", BatchingOptions.GpuBatchSize)]
+    [InlineData(5, "CPUExecutionProvider", 5)]
+    [InlineData(5, "CUDAExecutionProvider", 5)]
+    public void A_set_batch_size_holds_on_any_provider_and_0_follows_the_provider(int setting, string provider, int expected) =>
+        Assert.Equal(expected, new BatchingOptions { MaxBatchSize = setting }.BatchSizeFor(provider));
 }

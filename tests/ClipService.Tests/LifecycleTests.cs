@@ -127,7 +127,7 @@ public sealed class LifecycleTests
     [InlineData("--Clip:EnableDemoPage=sometimes", "Clip:EnableDemoPage")]
     [InlineData("--Clip:ImageDecoding:MaxPixels=0", "Clip:ImageDecoding:MaxPixels must be between")]
     [InlineData("--Clip:ExecutionProvider:IntraOpThreads=-5", "Clip:ExecutionProvider:IntraOpThreads must be between")]
-    [InlineData("--Clip:Batching:MaxBatchSize=0", "Clip:Batching:MaxBatchSize must be between")]
+    [InlineData("--Clip:Batching:MaxBatchSize=-1", "Clip:Batching:MaxBatchSize must be between")]
     [InlineData("--Clip:MaxRequestBytes=5", "Clip:MaxRequestBytes must be between")]
     [InlineData("--Clip:Auth:ApiKeys:0=short", "Clip:Auth:ApiKeys: every key must be at least 16 characters")]
     [InlineData("--Clip:Auth:ApiKeysFile=/definitely/not/here", "Clip:Auth:ApiKeysFile: the file '/definitely/not/here' does not exist")]

@@ -15,6 +15,6 @@ public sealed class AdmissionGates(ModelRegistry models, IOptions<AdmissionOptio
     public AdmissionGate For(string? requested)
     {
         var name = !string.IsNullOrEmpty(requested) && models.Models.Any(m => m.Name == requested) ? requested : models.DefaultModel;
-        return _gates.GetOrAdd(name, n => new AdmissionGate(n, admission.Value.Capacity(batching.Value.MaxQueuedImages, batching.Value.MaxBatchSize)));
+        return _gates.GetOrAdd(name, n => new AdmissionGate(n, admission.Value.Capacity(batching.Value.MaxQueuedImages, batching.Value.LargestBatchSize)));
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ClipService.Core.Encoders;
 
 namespace ClipService.Inference;
 
@@ -7,14 +8,25 @@ namespace ClipService.Inference;
 public sealed class BatchingOptions
 {
     public const string SectionName = "Clip:Batching";
-    public const int DefaultMaxBatchSize = 32;
+    public const int DefaultMaxBatchSize = 0;
+    public const int CpuBatchSize = 8;
+    public const int GpuBatchSize = 32;
     public const int DefaultMaxBatchDelayMs = 0;
     public const int DefaultMaxQueuedImages = 256;
     public const int DefaultMaxTextBatchSize = 32;
 
-    /// <summary>Most images one encoder call takes.</summary>
-    [Range(1, 1024)]
+    /// <summary>Most images one encoder call takes; 0: chosen per model by where its image encoder runs,
+    /// <see cref="CpuBatchSize"/> on the CPU (larger batches gain nothing there and wait longer) and
+    /// <see cref="GpuBatchSize"/> on a GPU.</summary>
+    [Range(0, 1024)]
     public int MaxBatchSize { get; set; } = DefaultMaxBatchSize;
+
+    /// <summary>The batch size for an image encoder running on <paramref name="provider"/> (ONNX Runtime's name).</summary>
+    public int BatchSizeFor(string provider) =>
+        MaxBatchSize > 0 ? MaxBatchSize : provider == OnnxSessionFactory.CudaProvider ? GpuBatchSize : CpuBatchSize;
+
+    /// <summary>The largest batch any model may get, for limits set before a model is known.</summary>
+    public int LargestBatchSize => MaxBatchSize > 0 ? MaxBatchSize : GpuBatchSize;
 
     /// <summary>How long a batch that is not full waits for more images once the encoder is free. 0: run with
     /// whatever is queued (batches still form under load, since requests queue while the encoder runs).</summary>

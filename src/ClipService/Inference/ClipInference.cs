@@ -66,7 +66,7 @@ public sealed class ClipInference(
     public async Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken)
     {
         await gate.RunAsync(() => model.EncodeTexts([PromptTemplates.Apply(PromptTemplates.Default, "warm-up")]), cancellationToken);
-        var largest = batching.Value.MaxBatchSize;
+        var largest = batching.Value.BatchSizeFor(model.Image.Provider);
         var pixels = new float[largest * model.Preprocessor.TensorLength];
         using (var blank = new SKBitmap(32, 32))
         using (var png = blank.Encode(SKEncodedImageFormat.Png, 100))

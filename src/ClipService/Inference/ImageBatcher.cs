@@ -24,6 +24,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ClipMetrics _metrics;
     private readonly int _tensorLength;
+    private readonly int _batchSize;
     private readonly SemaphoreSlim _decodes;
     private readonly Channel<Batch> _pending = Channel.CreateUnbounded<Batch>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _lock = new();
@@ -46,6 +47,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
         _options = options;
         _logger = logger;
         _tensorLength = model.Preprocessor.TensorLength;
+        _batchSize = options.BatchSizeFor(model.Image.Provider);
         var decodes = model.Preprocessor.Decoder.Options.ConcurrentDecodes;
         _decodes = new SemaphoreSlim(decodes, decodes);
         // One loop per model. Each encoder call holds a pool thread for its duration (ONNX Runtime's own
@@ -117,16 +119,16 @@ public sealed partial class ImageBatcher : IAsyncDisposable
                 throw new ServiceUnavailableException("The service is stopping.", TimeSpan.FromSeconds(1), RejectionReasons.Stopping);
             if (_queued >= _options.MaxQueuedImages)
                 throw new ServiceUnavailableException("The image queue is full; retry shortly.", TimeSpan.FromSeconds(1));
-            if (_filling is null || _filling.Slots.Count == _options.MaxBatchSize)
+            if (_filling is null || _filling.Slots.Count == _batchSize)
             {
-                _filling = new Batch(_spareTensors.TryPop(out var tensor) ? tensor : new float[_options.MaxBatchSize * _tensorLength]);
+                _filling = new Batch(_spareTensors.TryPop(out var tensor) ? tensor : new float[_batchSize * _tensorLength]);
                 _pending.Writer.TryWrite(_filling);
             }
 
             _queued++;
             var slot = new Slot(_filling, _filling.Slots.Count, deadline, _tensorLength, request);
             _filling.Slots.Add(slot);
-            if (_filling.Slots.Count == _options.MaxBatchSize)
+            if (_filling.Slots.Count == _batchSize)
                 _filling.Full.TrySetResult();
             return slot;
         }
@@ -134,7 +136,7 @@ public sealed partial class ImageBatcher : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var embeddings = new float[_options.MaxBatchSize * _model.EmbeddingSize];
+        var embeddings = new float[_batchSize * _model.EmbeddingSize];
         var reader = _pending.Reader;
         Batch? batch = null;
         try
