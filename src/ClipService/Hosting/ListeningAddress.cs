@@ -48,8 +48,11 @@ public static class ListeningAddress
         return new Uri(DefaultUrl);
     }
 
-    private static string? FirstOf(string? list) =>
-        list?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is [var first, ..] ? first : null;
+    private static string? FirstOf(string? list) => Entries(list) is [var first, ..] ? first : null;
+
+    // ASP.NET Core's form for several addresses or ports in one setting.
+    private static string[] Entries(string? list) =>
+        (list ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
     /// Checks the addresses the server is told to listen on before it starts. Kestrel reads a port it cannot parse as
@@ -58,7 +61,7 @@ public static class ListeningAddress
     /// <exception cref="FormatException">An address Kestrel would misread; the message names it and why.</exception>
     public static void Validate(IConfiguration configuration)
     {
-        foreach (var url in (configuration[WebHostDefaults.ServerUrlsKey] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var url in Entries(configuration[WebHostDefaults.ServerUrlsKey]))
         {
             if (Problem(url) is { } problem)
                 throw new FormatException($"listen address '{url}' (Urls): {problem}.");
@@ -66,7 +69,7 @@ public static class ListeningAddress
 
         foreach (var key in new[] { WebHostDefaults.HttpPortsKey, WebHostDefaults.HttpsPortsKey })
         {
-            foreach (var port in (configuration[key] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var port in Entries(configuration[key]))
             {
                 if (!IsPort(port))
                     throw new FormatException($"{key} '{port}' is not a port number from 0 to 65535.");
