@@ -105,13 +105,13 @@ internal static class PilResampler
         var p = 0;
         for (; p + 16 <= pixels.Length; p += 16)
         {
-            even += TwoPixels(ref pixel, p) * Vector256.LoadUnsafe(ref weight, (nuint)p);
-            odd += TwoPixels(ref pixel, p + 8) * Vector256.LoadUnsafe(ref weight, (nuint)p + 8);
+            even += EightBytes(ref pixel, p) * Vector256.LoadUnsafe(ref weight, (nuint)p);
+            odd += EightBytes(ref pixel, p + 8) * Vector256.LoadUnsafe(ref weight, (nuint)p + 8);
         }
 
         if (p + 8 <= pixels.Length)
         {
-            even += TwoPixels(ref pixel, p) * Vector256.LoadUnsafe(ref weight, (nuint)p);
+            even += EightBytes(ref pixel, p) * Vector256.LoadUnsafe(ref weight, (nuint)p);
             p += 8;
         }
 
@@ -126,7 +126,8 @@ internal static class PilResampler
         return (Half + total.GetElement(0), Half + total.GetElement(1), Half + total.GetElement(2));
     }
 
-    private static Vector256<int> TwoPixels(ref byte pixel, int offset) =>
+    // Eight bytes widened to eight ints: two RGBA pixels in the horizontal pass, eight bytes of a row in the vertical.
+    private static Vector256<int> EightBytes(ref byte pixel, int offset) =>
         Avx2.ConvertToVector256Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref pixel, offset))).AsByte());
 
     private static int[] SpreadWeights(Coefficients coefficients)
@@ -167,6 +168,9 @@ internal static class PilResampler
     // (an arithmetic shift, clamped to 0..255, is the same as Clip8). Returns how many bytes it wrote.
     private static int VerticalAvx2(ReadOnlySpan<byte> rows, int stride, ReadOnlySpan<int> kernel, Span<byte> outRow)
     {
+        // Checked once here, the loop reads through a reference.
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows.Length, (kernel.Length - 1) * stride + outRow.Length, nameof(rows));
+        ref var row = ref MemoryMarshal.GetReference(rows);
         var i = 0;
         for (; i + 8 <= outRow.Length; i += 8)
         {
@@ -174,8 +178,7 @@ internal static class PilResampler
             var p = i;
             foreach (var k in kernel)
             {
-                var eight = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(MemoryMarshal.Read<ulong>(rows[p..])).AsByte());
-                sum += eight * Vector256.Create(k);
+                sum += EightBytes(ref row, p) * Vector256.Create(k);
                 p += stride;
             }
 
