@@ -7,7 +7,8 @@ namespace ClipService.Core.Encoders;
 
 /// <summary>
 /// The image tower: preprocessed NCHW pixels (fp32, or fp16 when the graph declares it) → L2-normalised
-/// embeddings. The input wraps the caller's buffer without copying (fp32). Safe for concurrent use.
+/// embeddings. The input wraps the caller's buffer without copying (fp32). A graph with a fixed batch size (immich's
+/// exports take one) is run once per that many images. Safe for concurrent use.
 /// </summary>
 public sealed class ImageEncoder : IDisposable
 {
@@ -15,6 +16,7 @@ public sealed class ImageEncoder : IDisposable
     private readonly string _inputName;
     private readonly TensorElementType _inputType;
     private readonly string _outputName;
+    private readonly int? _fixedBatch;
     private long _calls;
 
     internal ImageEncoder(EncoderSession session, string file, (int Height, int Width) preprocessedSize)
@@ -30,6 +32,7 @@ public sealed class ImageEncoder : IDisposable
         if (!OnnxGraph.IsFloat(_inputType) || input.Dimensions.Length != 4 || input.Dimensions[1] is not (3 or -1))
             throw new ModelFolderException($"{file}: input '{name}' is {_inputType}[{string.Join(",", input.Dimensions)}]; expected float [batch, 3, height, width].");
 
+        _fixedBatch = input.Dimensions[0] > 0 ? input.Dimensions[0] : null;
         Height = input.Dimensions[2] > 0 ? input.Dimensions[2] : preprocessedSize.Height;
         Width = input.Dimensions[3] > 0 ? input.Dimensions[3] : preprocessedSize.Width;
         if ((Height, Width) != preprocessedSize)
@@ -48,6 +51,9 @@ public sealed class ImageEncoder : IDisposable
     public int EmbeddingSize { get; }
     public int ImageTensorLength => 3 * Height * Width;
 
+    /// <summary>The batch size the graph is fixed to, if it is.</summary>
+    public int? FixedBatchSize => _fixedBatch;
+
     /// <summary>Encoder calls so far (each is one batched Run).</summary>
     public long Calls => Interlocked.Read(ref _calls);
 
@@ -58,6 +64,32 @@ public sealed class ImageEncoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pixels.Length, count * ImageTensorLength, nameof(pixels));
         ArgumentOutOfRangeException.ThrowIfLessThan(embeddings.Length, count * EmbeddingSize, nameof(embeddings));
+        if (_fixedBatch is { } batch && batch != count)
+        {
+            for (var first = 0; first < count; first += batch)
+            {
+                var rows = Math.Min(batch, count - first);
+                var chunk = pixels.Slice(first * ImageTensorLength, rows * ImageTensorLength);
+                if (rows < batch)
+                {
+                    var padded = new float[batch * ImageTensorLength];
+                    chunk.Span.CopyTo(padded);
+                    chunk = padded;
+                }
+
+                var chunkEmbeddings = rows < batch ? new float[batch * EmbeddingSize] : null;
+                Run(chunk, batch, chunkEmbeddings ?? embeddings.Slice(first * EmbeddingSize, rows * EmbeddingSize));
+                chunkEmbeddings?.AsSpan(0, rows * EmbeddingSize).CopyTo(embeddings[(first * EmbeddingSize)..]);
+            }
+
+            return;
+        }
+
+        Run(pixels, count, embeddings);
+    }
+
+    private void Run(Memory<float> pixels, int count, Span<float> embeddings)
+    {
         var shape = new long[] { count, 3, Height, Width };
         var used = pixels[..(count * ImageTensorLength)];
         using var input = _inputType == TensorElementType.Float16

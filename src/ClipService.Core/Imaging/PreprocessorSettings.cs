@@ -3,7 +3,8 @@ using ClipService.Core.Models;
 
 namespace ClipService.Core.Imaging;
 
-/// <summary>CLIP image preprocessing parameters, as a Hugging Face <c>preprocessor_config.json</c> gives them.</summary>
+/// <summary>Image preprocessing parameters, as a Hugging Face <c>preprocessor_config.json</c> or open_clip's
+/// <c>preprocess_cfg.json</c> gives them.</summary>
 public sealed record PreprocessorSettings
 {
     public static readonly float[] OpenAiMean = [0.48145466f, 0.4578275f, 0.40821073f];
@@ -34,21 +35,71 @@ public sealed record PreprocessorSettings
     public static PreprocessorSettings OpenAi(int size) =>
         new() { ShortestEdge = size, CropHeight = size, CropWidth = size };
 
-    public static PreprocessorSettings Load(string path)
+    // Hugging Face's processor classes whose do_center_crop defaults to true; every other class (SigLIP's among
+    // them) has no crop unless its config asks for one.
+    private static readonly HashSet<string> s_centerCroppingProcessors = new(StringComparer.Ordinal)
+    {
+        "CLIPImageProcessor", "CLIPImageProcessorFast", "CLIPFeatureExtractor",
+        "ChineseCLIPImageProcessor", "ChineseCLIPImageProcessorFast", "ChineseCLIPFeatureExtractor",
+    };
+
+    /// <param name="centerCropWhenUnsaid">Whether to crop when the config has no <c>do_center_crop</c> and names no
+    /// processor class (whose default would decide): the model family's default.</param>
+    public static PreprocessorSettings Load(string path, bool centerCropWhenUnsaid = true) =>
+        WithDocument(path, root => Parse(root, path, centerCropWhenUnsaid));
+
+    /// <summary>open_clip's <c>preprocess_cfg.json</c>: size, mean, std, interpolation and resize_mode
+    /// ("shortest": shortest side to size, then a centre crop; "squash": resized to size × size).</summary>
+    public static PreprocessorSettings LoadOpenClip(string path) => WithDocument(path, root =>
+    {
+        if (!root.TryGetProperty("size", out var sizeValue))
+            throw new ModelFolderException($"{path}: no 'size'.");
+        var size = sizeValue.ValueKind == JsonValueKind.Array
+            ? sizeValue.EnumerateArray().Select(v => v.GetInt32()).Distinct().ToArray() is [var square] ? square
+                : throw new ModelFolderException($"{path}: 'size' must be square.")
+            : sizeValue.GetInt32();
+        if (size <= 0)
+            throw new ModelFolderException($"{path}: 'size' must be positive.");
+        var filter = (root.TryGetProperty("interpolation", out var interpolation) ? interpolation.GetString() : "bicubic") switch
+        {
+            "bicubic" => ResampleFilter.Bicubic,
+            "bilinear" => ResampleFilter.Bilinear,
+            var other => throw new ModelFolderException($"{path}: interpolation '{other}' is not supported; ClipService implements PIL's bilinear and bicubic."),
+        };
+        var settings = new PreprocessorSettings
+        {
+            Filter = filter,
+            Mean = Triple(root, "mean", path) ?? OpenAiMean,
+            Std = Triple(root, "std", path) ?? OpenAiStd,
+        };
+        settings = (root.TryGetProperty("resize_mode", out var mode) ? mode.GetString() : "shortest") switch
+        {
+            "shortest" => settings with { ShortestEdge = size, CropHeight = size, CropWidth = size, CenterCrop = true },
+            "squash" => settings with { ResizeToExact = (size, size), CropHeight = size, CropWidth = size, CenterCrop = false },
+            var other => throw new ModelFolderException($"{path}: resize_mode '{other}' is not supported (shortest or squash)."),
+        };
+        return settings.Std.Any(s => s <= 0) ? throw new ModelFolderException($"{path}: std must be positive.") : settings;
+    });
+
+    private static PreprocessorSettings WithDocument(string path, Func<JsonElement, PreprocessorSettings> parse)
     {
         try
         {
             using var stream = File.OpenRead(path);
             using var doc = JsonDocument.Parse(stream);
-            return Parse(doc.RootElement, path);
+            return parse(doc.RootElement);
         }
         catch (JsonException e)
         {
             throw new ModelFolderException($"{path} is not valid JSON: {e.Message}", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new ModelFolderException($"{path}: a value has the wrong type ({e.Message}).", e);
+        }
     }
 
-    private static PreprocessorSettings Parse(JsonElement root, string path)
+    private static PreprocessorSettings Parse(JsonElement root, string path, bool centerCropWhenUnsaid)
     {
         var settings = new PreprocessorSettings();
         if (root.TryGetProperty("size", out var size))
@@ -69,9 +120,10 @@ public sealed record PreprocessorSettings
                 ? settings with { CropHeight = crop.GetInt32(), CropWidth = crop.GetInt32() }
                 : settings with { CropHeight = crop.GetProperty("height").GetInt32(), CropWidth = crop.GetProperty("width").GetInt32() };
         }
-        else if (size.ValueKind == JsonValueKind.Undefined || settings.ResizeToExact is null)
+        else
         {
-            settings = settings with { CropHeight = settings.ShortestEdge, CropWidth = settings.ShortestEdge };
+            var (cropHeight, cropWidth) = settings.ResizeToExact ?? (settings.ShortestEdge, settings.ShortestEdge);
+            settings = settings with { CropHeight = cropHeight, CropWidth = cropWidth };
         }
 
         if (root.TryGetProperty("resample", out var resample))
@@ -91,7 +143,7 @@ public sealed record PreprocessorSettings
         settings = settings with
         {
             Resize = Flag(root, "do_resize", true),
-            CenterCrop = Flag(root, "do_center_crop", true),
+            CenterCrop = Flag(root, "do_center_crop", ProcessorClass(root) is { } type ? s_centerCroppingProcessors.Contains(type) : centerCropWhenUnsaid),
             Rescale = Flag(root, "do_rescale", true),
             Normalize = Flag(root, "do_normalize", true),
             RescaleFactor = root.TryGetProperty("rescale_factor", out var factor) ? factor.GetSingle() : settings.RescaleFactor,
@@ -107,6 +159,12 @@ public sealed record PreprocessorSettings
             throw new ModelFolderException($"{path}: without a centre crop, 'size' must give height and width so every image has the model's shape.");
         return settings;
     }
+
+    private static string? ProcessorClass(JsonElement root) =>
+        (root.TryGetProperty("image_processor_type", out var type) || root.TryGetProperty("feature_extractor_type", out type))
+        && type.ValueKind == JsonValueKind.String
+            ? type.GetString()
+            : null;
 
     private static bool Flag(JsonElement root, string name, bool fallback) =>
         root.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False

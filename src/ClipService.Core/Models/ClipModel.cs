@@ -1,5 +1,7 @@
 using ClipService.Core.Encoders;
+using ClipService.Core.Families;
 using ClipService.Core.Imaging;
+using ClipService.Core.Scoring;
 using ClipService.Core.Tokenization;
 using Microsoft.Extensions.Logging;
 
@@ -12,34 +14,43 @@ public sealed class ClipModelLoadOptions
     public ExecutionProviderOptions ExecutionProvider { get; init; } = new();
     public ImageDecodingOptions ImageDecoding { get; init; } = new();
 
-    /// <summary>Overrides the folder's trained logit scale (and the default of 100).</summary>
+    /// <summary>Overrides the folder's trained logit scale (and CLIP's default of 100).</summary>
     public float? LogitScale { get; init; }
 }
 
 /// <summary>
-/// A loaded CLIP: tokenizer, image preprocessor, and one session per encoder, created once and shared by
-/// all callers (every member is safe for concurrent use).
+/// A loaded model: its family's tokenizer and score function, the image preprocessor, and one session per encoder,
+/// created once and shared by all callers (every member is safe for concurrent use).
 /// </summary>
 public sealed class ClipModel : IDisposable
 {
-    private ClipModel(ClipModelFolder folder, ClipTokenizer tokenizer, ClipImagePreprocessor preprocessor,
-        TextEncoder text, ImageEncoder image, float logitScale)
+    private ClipModel(ClipModelFolder folder, IModelFamily family, FamilyParts parts, ClipImagePreprocessor preprocessor,
+        TextEncoder text, ImageEncoder image)
     {
         Folder = folder;
-        Tokenizer = tokenizer;
+        Family = family;
+        Tokenizer = parts.Tokenizer;
+        Scoring = parts.Scoring;
+        DefaultTemplate = parts.DefaultTemplate;
         Preprocessor = preprocessor;
         Text = text;
         Image = image;
-        LogitScale = logitScale;
     }
 
     public string Name => Folder.Name;
     public ClipModelFolder Folder { get; }
-    public ClipTokenizer Tokenizer { get; }
+    public IModelFamily Family { get; }
+    public IPromptTokenizer Tokenizer { get; }
+
+    /// <summary>How this model's similarities become scores (softmax, sigmoid, or ranking only).</summary>
+    public IScoreFunction Scoring { get; }
+
+    /// <summary>The template a label goes into when a request gives none.</summary>
+    public string DefaultTemplate { get; }
+
     public ClipImagePreprocessor Preprocessor { get; }
     public TextEncoder Text { get; }
     public ImageEncoder Image { get; }
-    public float LogitScale { get; }
     public int EmbeddingSize => Image.EmbeddingSize;
     public int ContextLength => Text.ContextLength;
 
@@ -50,33 +61,28 @@ public sealed class ClipModel : IDisposable
     {
         options ??= new ClipModelLoadOptions();
         var folder = ClipModelFolder.Open(directory, options.Precision);
-        var vocabulary = folder.LoadVocabulary();
-        var padId = folder.Layout == ModelLayout.ClipAsService ? 0
-            : folder.PadToken is { } pad && vocabulary.TryGetId(pad, out var id) ? id
-            : vocabulary.EndOfText;
+        var family = ModelFamilies.For(folder);
+        var parts = family.Bind(folder, options.LogitScale);
 
         var textSession = OnnxSessionFactory.Create(folder.TextModelPath, options.ExecutionProvider, logger);
         var visionSession = OnnxSessionFactory.Create(folder.VisionModelPath, options.ExecutionProvider, logger);
         try
         {
-            var text = new TextEncoder(textSession, folder.TextModelPath, folder.ContextLength, padId);
-            var settings = folder.Preprocessor ?? PreprocessorSettings.OpenAi(ImageSizeOf(visionSession, folder.VisionModelPath));
+            var text = new TextEncoder(textSession, folder.TextModelPath, parts.TextInput);
+            var settings = parts.Preprocessor ?? PreprocessorSettings.OpenAi(ImageSizeOf(visionSession, folder.VisionModelPath));
             var preprocessor = new ClipImagePreprocessor(settings, new ClipImageDecoder(options.ImageDecoding));
             var image = new ImageEncoder(visionSession, folder.VisionModelPath, (preprocessor.Height, preprocessor.Width));
             if (text.EmbeddingSize != image.EmbeddingSize)
                 throw new ModelFolderException($"Model folder '{directory}': the text encoder gives {text.EmbeddingSize}-d embeddings, the image encoder {image.EmbeddingSize}-d.");
             if (folder.ProjectionDim is { } dim && dim != image.EmbeddingSize)
                 throw new ModelFolderException($"Model folder '{directory}': config.json says projection_dim {dim}, the encoders give {image.EmbeddingSize}.");
-            if (vocabulary.Count <= Math.Max(vocabulary.StartOfText, vocabulary.EndOfText))
-                throw new ModelFolderException($"Model folder '{directory}': the tokenizer's special tokens lie outside its vocabulary.");
-
-            var scale = options.LogitScale ?? folder.TrainedLogitScale ?? ClipModelFolder.DefaultLogitScale;
-            return new ClipModel(folder, new ClipTokenizer(vocabulary), preprocessor, text, image, scale);
+            return new ClipModel(folder, family, parts, preprocessor, text, image);
         }
         catch
         {
             textSession.Session.Dispose();
             visionSession.Session.Dispose();
+            (parts.Tokenizer as IDisposable)?.Dispose();
             throw;
         }
     }
@@ -105,6 +111,7 @@ public sealed class ClipModel : IDisposable
     {
         Text.Dispose();
         Image.Dispose();
+        (Tokenizer as IDisposable)?.Dispose();
     }
 
     private static int ImageSizeOf(EncoderSession session, string file)

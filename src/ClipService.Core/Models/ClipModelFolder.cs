@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ClipService.Core.Imaging;
 using ClipService.Core.Tokenization;
 
@@ -11,6 +10,10 @@ public enum ModelLayout
 
     /// <summary>textual.onnx + visual.onnx (clip-as-service); OpenAI's vocabulary and preprocessing apply.</summary>
     ClipAsService,
+
+    /// <summary>textual/model.onnx + visual/model.onnx with open_clip's config.json, textual/tokenizer.json and
+    /// visual/preprocess_cfg.json (immich's exports); graphs often take a batch of exactly one.</summary>
+    Immich,
 }
 
 /// <summary>Which of the encoder files to load: the plain export, or its _fp16 / _quantized sibling.</summary>
@@ -22,20 +25,22 @@ public enum ModelPrecision
 }
 
 /// <summary>
-/// A CLIP model folder on disk: which files it has and what its configuration files say. Opening checks that
-/// the folder is complete and its files parse; <see cref="ClipModel"/> checks them against the ONNX graphs.
+/// A model folder on disk: which files it has and what its configuration files say. Opening checks that
+/// the folder is complete and its files parse; the family (<see cref="Families.ModelFamilies"/>) reads the facts,
+/// and <see cref="ClipModel"/> checks them against the ONNX graphs.
 /// </summary>
 public sealed class ClipModelFolder
 {
     public const float DefaultLogitScale = 100f;
 
-    private ClipModelFolder(string directory, ModelLayout layout, string textModelPath, string visionModelPath)
+    private ClipModelFolder(string directory, ModelLayout layout, string textModelPath, string visionModelPath, string tokenizerDirectory)
     {
         Directory = directory;
-        Name = System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(directory));
+        Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
         Layout = layout;
         TextModelPath = textModelPath;
         VisionModelPath = visionModelPath;
+        TokenizerDirectory = tokenizerDirectory;
     }
 
     public string Name { get; }
@@ -44,29 +49,38 @@ public sealed class ClipModelFolder
     public string TextModelPath { get; }
     public string VisionModelPath { get; }
 
-    /// <summary>From preprocessor_config.json; null for a layout without one (OpenAI's constants then apply).</summary>
-    public PreprocessorSettings? Preprocessor { get; private init; }
+    /// <summary>Where the tokenizer files are: the folder itself, or textual/ in immich's layout.</summary>
+    public string TokenizerDirectory { get; }
+
+    /// <summary>What the configuration files say (empty for clip-as-service, which has none).</summary>
+    public ModelConfig Config { get; private init; } = new();
+
+    /// <summary>preprocessor_config.json (Hugging Face) or visual/preprocess_cfg.json (open_clip); null for
+    /// clip-as-service, where OpenAI's constants apply.</summary>
+    public string? PreprocessorConfigPath { get; private init; }
 
     /// <summary>The trained logit scale the folder records (config.json "trained_logit_scale"), if any.</summary>
-    public float? TrainedLogitScale { get; private init; }
+    public float? TrainedLogitScale => Config.TrainedLogitScale;
 
-    /// <summary>text_config.max_position_embeddings from config.json, if given.</summary>
-    public int? ContextLength { get; private init; }
+    /// <summary>The text positions config.json gives, if any.</summary>
+    public int? ContextLength => Config.TextPositions;
 
-    /// <summary>projection_dim from config.json, if given.</summary>
-    public int? ProjectionDim { get; private init; }
+    public int? ProjectionDim => Config.ProjectionDim;
 
-    /// <summary>The id padding fills a batch with: the pad token of the folder's tokenizer config.</summary>
-    public string? PadToken { get; private init; }
+    public string? PadToken => Config.PadToken;
 
-    public string TokenizerDescription => TokenizerFiles() is { } files ? string.Join(" + ", files.Select(System.IO.Path.GetFileName)) : "built-in OpenAI vocabulary";
+    public string? TokenizerJsonPath => File.Exists(Path.Combine(TokenizerDirectory, "tokenizer.json")) ? Path.Combine(TokenizerDirectory, "tokenizer.json") : null;
+
+    public string TokenizerDescription => TokenizerFiles() is { } files ? string.Join(" + ", files.Select(f => Path.GetRelativePath(Directory, f))) : "built-in OpenAI vocabulary";
 
     /// <summary>True when <paramref name="directory"/> holds the encoder files of a known layout.</summary>
     public static bool LooksLikeModel(string directory) =>
-        File.Exists(System.IO.Path.Combine(directory, "onnx", "text_model.onnx"))
-        || File.Exists(System.IO.Path.Combine(directory, "onnx", "vision_model.onnx"))
-        || File.Exists(System.IO.Path.Combine(directory, "textual.onnx"))
-        || File.Exists(System.IO.Path.Combine(directory, "visual.onnx"));
+        File.Exists(Path.Combine(directory, "onnx", "text_model.onnx"))
+        || File.Exists(Path.Combine(directory, "onnx", "vision_model.onnx"))
+        || File.Exists(Path.Combine(directory, "textual.onnx"))
+        || File.Exists(Path.Combine(directory, "visual.onnx"))
+        || File.Exists(Path.Combine(directory, "textual", "model.onnx"))
+        || File.Exists(Path.Combine(directory, "visual", "model.onnx"));
 
     public static ClipModelFolder Open(string directory, ModelPrecision precision = ModelPrecision.Default)
     {
@@ -79,27 +93,38 @@ public sealed class ClipModelFolder
             ModelPrecision.Quantized => "_quantized",
             _ => "",
         };
-        var text = System.IO.Path.Combine(directory, "onnx", $"text_model{suffix}.onnx");
-        var vision = System.IO.Path.Combine(directory, "onnx", $"vision_model{suffix}.onnx");
-        var textual = System.IO.Path.Combine(directory, "textual.onnx");
-        var visual = System.IO.Path.Combine(directory, "visual.onnx");
+        var text = Path.Combine(directory, "onnx", $"text_model{suffix}.onnx");
+        var vision = Path.Combine(directory, "onnx", $"vision_model{suffix}.onnx");
+        var textual = Path.Combine(directory, "textual.onnx");
+        var visual = Path.Combine(directory, "visual.onnx");
+        var immichText = Path.Combine(directory, "textual", "model.onnx");
+        var immichVision = Path.Combine(directory, "visual", "model.onnx");
 
         if (File.Exists(text) || File.Exists(vision))
             return OpenHuggingFace(directory, RequireFile(text, "the text encoder"), RequireFile(vision, "the image encoder"));
+        if (File.Exists(immichText) || File.Exists(immichVision))
+            return OpenImmich(directory, precision, RequireFile(immichText, "the text encoder"), RequireFile(immichVision, "the image encoder"));
         if (File.Exists(textual) || File.Exists(visual))
         {
-            if (precision != ModelPrecision.Default)
-                throw new ModelFolderException($"Model folder '{directory}' has the clip-as-service layout, which has no {precision} variant.");
-            return new ClipModelFolder(directory, ModelLayout.ClipAsService, RequireFile(textual, "the text encoder"), RequireFile(visual, "the image encoder"));
+            RequireDefaultPrecision(directory, precision, "clip-as-service");
+            return new ClipModelFolder(directory, ModelLayout.ClipAsService, RequireFile(textual, "the text encoder"), RequireFile(visual, "the image encoder"), directory);
         }
 
-        var present = System.IO.Directory.EnumerateFileSystemEntries(directory).Select(System.IO.Path.GetFileName).Take(12);
+        if (File.Exists(Path.Combine(directory, "onnx", "model.onnx")))
+        {
+            throw new ModelFolderException(
+                $"Model folder '{directory}' has only the combined onnx/model.onnx; split it once with " +
+                $"'/usr/bin/python3 tools/import_model.py {directory}' (it writes onnx/text_model.onnx and onnx/vision_model.onnx).");
+        }
+
+        var present = System.IO.Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).Take(12);
         throw new ModelFolderException(
             $"Model folder '{directory}' has no CLIP encoders: expected onnx/text_model{suffix}.onnx and onnx/vision_model{suffix}.onnx " +
-            $"(Hugging Face / transformers.js layout) or textual.onnx and visual.onnx (clip-as-service layout); it holds: {string.Join(", ", present)}.");
+            $"(Hugging Face / transformers.js layout), textual/model.onnx and visual/model.onnx (immich layout) or textual.onnx and visual.onnx " +
+            $"(clip-as-service layout); it holds: {string.Join(", ", present)}.");
     }
 
-    /// <summary>The tokenizer's vocabulary: vocab.json + merges.txt, else tokenizer.json, else OpenAI's built in.</summary>
+    /// <summary>The CLIP BPE vocabulary: vocab.json + merges.txt, else tokenizer.json, else OpenAI's built in.</summary>
     public BpeVocabulary LoadVocabulary()
     {
         var files = TokenizerFiles();
@@ -111,23 +136,29 @@ public sealed class ClipModelFolder
         };
     }
 
+    /// <summary>The folder's preprocessing; <paramref name="centerCropWhenUnsaid"/> is the family's default for a
+    /// config without <c>do_center_crop</c> and without a processor class that fixes it.</summary>
+    public PreprocessorSettings? LoadPreprocessor(bool centerCropWhenUnsaid) => PreprocessorConfigPath switch
+    {
+        null => null,
+        var path when Layout == ModelLayout.Immich => PreprocessorSettings.LoadOpenClip(path),
+        var path => PreprocessorSettings.Load(path, centerCropWhenUnsaid),
+    };
+
     private string[]? TokenizerFiles()
     {
-        var vocab = System.IO.Path.Combine(Directory, "vocab.json");
-        var merges = System.IO.Path.Combine(Directory, "merges.txt");
-        var tokenizerJson = System.IO.Path.Combine(Directory, "tokenizer.json");
+        var vocab = Path.Combine(TokenizerDirectory, "vocab.json");
+        var merges = Path.Combine(TokenizerDirectory, "merges.txt");
         if (File.Exists(vocab) && File.Exists(merges))
             return [vocab, merges];
-        if (File.Exists(tokenizerJson))
-            return [tokenizerJson];
-        return null;
+        return TokenizerJsonPath is { } tokenizerJson ? [tokenizerJson] : null;
     }
 
     private static ClipModelFolder OpenHuggingFace(string directory, string text, string vision)
     {
-        var vocab = System.IO.Path.Combine(directory, "vocab.json");
-        var merges = System.IO.Path.Combine(directory, "merges.txt");
-        var tokenizerJson = System.IO.Path.Combine(directory, "tokenizer.json");
+        var vocab = Path.Combine(directory, "vocab.json");
+        var merges = Path.Combine(directory, "merges.txt");
+        var tokenizerJson = Path.Combine(directory, "tokenizer.json");
         if (!File.Exists(tokenizerJson) && File.Exists(vocab) != File.Exists(merges))
         {
             var missing = File.Exists(vocab) ? "merges.txt" : "vocab.json";
@@ -137,65 +168,33 @@ public sealed class ClipModelFolder
         if (!File.Exists(tokenizerJson) && !File.Exists(vocab))
             throw new ModelFolderException($"Model folder '{directory}' has no tokenizer: expected tokenizer.json, or vocab.json and merges.txt.");
 
-        var preprocessorPath = RequireFile(System.IO.Path.Combine(directory, "preprocessor_config.json"), "the image preprocessing parameters");
-        var configPath = RequireFile(System.IO.Path.Combine(directory, "config.json"), "the model configuration");
-        var (contextLength, projectionDim, trainedScale) = ReadConfig(configPath);
-        return new ClipModelFolder(directory, ModelLayout.HuggingFace, text, vision)
+        var preprocessorPath = RequireFile(Path.Combine(directory, "preprocessor_config.json"), "the image preprocessing parameters");
+        var configPath = RequireFile(Path.Combine(directory, "config.json"), "the model configuration");
+        return new ClipModelFolder(directory, ModelLayout.HuggingFace, text, vision, directory)
         {
-            Preprocessor = PreprocessorSettings.Load(preprocessorPath),
-            ContextLength = contextLength,
-            ProjectionDim = projectionDim,
-            TrainedLogitScale = trainedScale,
-            PadToken = ReadPadToken(directory),
+            Config = ModelConfig.Read(configPath, directory),
+            PreprocessorConfigPath = preprocessorPath,
         };
     }
 
-    private static (int? ContextLength, int? ProjectionDim, float? TrainedScale) ReadConfig(string path)
+    private static ClipModelFolder OpenImmich(string directory, ModelPrecision precision, string text, string vision)
     {
-        try
+        RequireDefaultPrecision(directory, precision, "immich");
+        var tokenizerDirectory = Path.Combine(directory, "textual");
+        RequireFile(Path.Combine(tokenizerDirectory, "tokenizer.json"), "the tokenizer");
+        var configPath = RequireFile(Path.Combine(directory, "config.json"), "open_clip's model configuration");
+        var preprocessorPath = RequireFile(Path.Combine(directory, "visual", "preprocess_cfg.json"), "the image preprocessing parameters");
+        return new ClipModelFolder(directory, ModelLayout.Immich, text, vision, tokenizerDirectory)
         {
-            using var stream = File.OpenRead(path);
-            using var doc = JsonDocument.Parse(stream);
-            var root = doc.RootElement;
-            int? context = root.TryGetProperty("text_config", out var textConfig) && textConfig.TryGetProperty("max_position_embeddings", out var positions)
-                ? positions.GetInt32()
-                : null;
-            int? projection = root.TryGetProperty("projection_dim", out var dim) ? dim.GetInt32() : null;
-            float? scale = root.TryGetProperty("trained_logit_scale", out var trained) ? trained.GetSingle() : null;
-            if (scale is <= 0 or > 1000)
-                throw new ModelFolderException($"{path}: trained_logit_scale must be in (0, 1000], the linear scale (not its logarithm).");
-            return (context, projection, scale);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            throw new ModelFolderException($"{path} is not a CLIP config.json: {e.Message}", e);
-        }
+            Config = ModelConfig.Read(configPath, tokenizerDirectory),
+            PreprocessorConfigPath = preprocessorPath,
+        };
     }
 
-    private static string? ReadPadToken(string directory)
+    private static void RequireDefaultPrecision(string directory, ModelPrecision precision, string layout)
     {
-        foreach (var name in new[] { "tokenizer_config.json", "special_tokens_map.json" })
-        {
-            var path = System.IO.Path.Combine(directory, name);
-            if (!File.Exists(path))
-                continue;
-            try
-            {
-                using var stream = File.OpenRead(path);
-                using var doc = JsonDocument.Parse(stream);
-                if (doc.RootElement.TryGetProperty("pad_token", out var pad))
-                {
-                    return pad.ValueKind == JsonValueKind.String ? pad.GetString()
-                        : pad.TryGetProperty("content", out var content) ? content.GetString() : null;
-                }
-            }
-            catch (JsonException e)
-            {
-                throw new ModelFolderException($"{path} is not valid JSON: {e.Message}", e);
-            }
-        }
-
-        return null;
+        if (precision != ModelPrecision.Default)
+            throw new ModelFolderException($"Model folder '{directory}' has the {layout} layout, which has no {precision} variant.");
     }
 
     private static string RequireFile(string path, string what) =>

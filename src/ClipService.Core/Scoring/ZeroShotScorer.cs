@@ -3,21 +3,26 @@ using ClipService.Core.Encoders;
 
 namespace ClipService.Core.Scoring;
 
-/// <summary>One label's result: softmax probability and raw cosine similarity.</summary>
+/// <summary>One label's result: its score and raw cosine similarity.</summary>
 /// <param name="Label">The label as given.</param>
-/// <param name="Score">Softmax probability over all the labels scored together (they sum to 1).</param>
+/// <param name="Score">What the model's <see cref="IScoreFunction"/> gives: a softmax probability over all the labels
+/// scored together (they sum to 1), an independent sigmoid probability, or the cosine for a model that only ranks.</param>
 /// <param name="Similarity">Raw cosine similarity between the image and the label's (ensembled) prompt embedding.</param>
 public sealed record LabelScore(string Label, float Score, float Similarity);
 
 /// <summary>
-/// Zero-shot scoring: cosine of the image with each label embedding, times the logit scale, softmaxed with
-/// the maximum subtracted first; results sorted by score, ties kept in the caller's label order.
+/// Zero-shot scoring: cosine of the image with each label embedding, turned into scores by the model's
+/// <see cref="IScoreFunction"/>; results sorted by score, ties kept in the caller's label order.
 /// </summary>
 public static class ZeroShotScorer
 {
     /// <param name="image">L2-normalised image embedding.</param>
     /// <param name="labelEmbeddings">One L2-normalised row per label, in <paramref name="labels"/>' order.</param>
-    public static LabelScore[] Rank(ReadOnlySpan<float> image, IReadOnlyList<ReadOnlyMemory<float>> labelEmbeddings, IReadOnlyList<string> labels, float logitScale)
+    public static LabelScore[] Rank(ReadOnlySpan<float> image, IReadOnlyList<ReadOnlyMemory<float>> labelEmbeddings, IReadOnlyList<string> labels, float logitScale) =>
+        Rank(image, labelEmbeddings, labels, new SoftmaxScoring(logitScale));
+
+    /// <inheritdoc cref="Rank(ReadOnlySpan{float}, IReadOnlyList{ReadOnlyMemory{float}}, IReadOnlyList{string}, float)"/>
+    public static LabelScore[] Rank(ReadOnlySpan<float> image, IReadOnlyList<ReadOnlyMemory<float>> labelEmbeddings, IReadOnlyList<string> labels, IScoreFunction scoring)
     {
         if (labelEmbeddings.Count != labels.Count)
             throw new ArgumentException($"Expected {labels.Count} label rows, got {labelEmbeddings.Count}.", nameof(labelEmbeddings));
@@ -30,12 +35,16 @@ public static class ZeroShotScorer
             similarities[i] = TensorPrimitives.Dot(image, row);
         }
 
-        return RankSimilarities(similarities, labels, logitScale);
+        return RankSimilarities(similarities, labels, scoring);
     }
 
     /// <param name="image">L2-normalised image embedding.</param>
     /// <param name="labelEmbeddings">Row-major [labels × dim], each row L2-normalised.</param>
-    public static LabelScore[] Rank(ReadOnlySpan<float> image, ReadOnlySpan<float> labelEmbeddings, IReadOnlyList<string> labels, float logitScale)
+    public static LabelScore[] Rank(ReadOnlySpan<float> image, ReadOnlySpan<float> labelEmbeddings, IReadOnlyList<string> labels, float logitScale) =>
+        Rank(image, labelEmbeddings, labels, new SoftmaxScoring(logitScale));
+
+    /// <inheritdoc cref="Rank(ReadOnlySpan{float}, ReadOnlySpan{float}, IReadOnlyList{string}, float)"/>
+    public static LabelScore[] Rank(ReadOnlySpan<float> image, ReadOnlySpan<float> labelEmbeddings, IReadOnlyList<string> labels, IScoreFunction scoring)
     {
         var dim = image.Length;
         if (labelEmbeddings.Length != labels.Count * dim)
@@ -43,15 +52,15 @@ public static class ZeroShotScorer
         var similarities = new float[labels.Count];
         for (var i = 0; i < similarities.Length; i++)
             similarities[i] = TensorPrimitives.Dot(image, labelEmbeddings.Slice(i * dim, dim));
-        return RankSimilarities(similarities, labels, logitScale);
+        return RankSimilarities(similarities, labels, scoring);
     }
 
-    private static LabelScore[] RankSimilarities(float[] similarities, IReadOnlyList<string> labels, float logitScale)
+    private static LabelScore[] RankSimilarities(float[] similarities, IReadOnlyList<string> labels, IScoreFunction scoring)
     {
         if (similarities.Length == 0)
             return [];
         var scores = new float[similarities.Length];
-        Softmax(similarities, logitScale, scores);
+        scoring.Score(similarities, scores);
         var ranked = new LabelScore[similarities.Length];
         for (var i = 0; i < ranked.Length; i++)
             ranked[i] = new LabelScore(labels[i], scores[i], similarities[i]);

@@ -9,7 +9,7 @@ namespace ClipService.Core.Tokenization;
 /// pre-tokenisation pattern, BPE with the end-of-word marker, start and end tokens, and truncation that
 /// keeps the end token last (as <c>clip.tokenize(truncate=True)</c> does). Thread-safe.
 /// </summary>
-public sealed class ClipTokenizer
+public sealed class ClipTokenizer : IPromptTokenizer
 {
     private const string EndOfWord = "</w>";
 
@@ -39,6 +39,8 @@ public sealed class ClipTokenizer
     internal int CachedWordCount => _wordCache.Count;
 
     public BpeVocabulary Vocabulary { get; }
+
+    public string Kind => "CLIP BPE";
 
     /// <summary>The BPE ids of <paramref name="text"/>, without start and end tokens.</summary>
     public List<int> Encode(string text) => Encode(text, int.MaxValue);

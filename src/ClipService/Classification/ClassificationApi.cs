@@ -52,7 +52,7 @@ public static class ClassificationApi
         var started = Stopwatch.GetTimestamp();
         var input = await ClassifyRequestReader.ReadAsync(request, batch: false, images, options.Value, json.Value, cancellationToken);
         var (query, embeddings, imageMs) = await RunAsync(request.HttpContext, input, labels, inference, options.Value, cancellationToken);
-        return TypedResults.Ok(new ClassifyResponse(query.Model.Name, ZeroShotLabels.Rank(query, embeddings[0]), query.Templates, query.LabelSet,
+        return TypedResults.Ok(new ClassifyResponse(query.Model.Name, query.Model.Scoring.Name, ZeroShotLabels.Rank(query, embeddings[0]), query.Templates, query.LabelSet,
             query.Embeddings.Truncated, query.Model.Provider, Timings(imageMs, query.TextMs, started)));
     }
 
@@ -63,7 +63,7 @@ public static class ClassificationApi
         var input = await ClassifyRequestReader.ReadAsync(request, batch: true, images, options.Value, json.Value, cancellationToken);
         var (query, embeddings, imageMs) = await RunAsync(request.HttpContext, input, labels, inference, options.Value, cancellationToken);
         var results = embeddings.Select(e => new ClassifyResult(ZeroShotLabels.Rank(query, e))).ToList();
-        return TypedResults.Ok(new ClassifyBatchResponse(query.Model.Name, results, query.Templates, query.LabelSet,
+        return TypedResults.Ok(new ClassifyBatchResponse(query.Model.Name, query.Model.Scoring.Name, results, query.Templates, query.LabelSet,
             query.Embeddings.Truncated, query.Model.Provider, Timings(imageMs, query.TextMs, started)));
     }
 

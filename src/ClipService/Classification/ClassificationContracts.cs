@@ -16,7 +16,7 @@ public abstract record ClassifyJsonOptions
     public string? LabelSet { get; init; }
 
     /// <example>a photo of a {}.</example>
-    [Description("Prompt template with {} where the label goes. Default: \"a photo of a {}.\"")]
+    [Description("Prompt template with {} where the label goes. Default: the model family's (\"a photo of a {}.\" for CLIP, \"This is a photo of {}.\" for SigLIP, \"一张{}的照片。\" for Chinese-CLIP; see GET /models).")]
     public string? Template { get; init; }
 
     [Description("Several templates to ensemble (each label's embeddings averaged), or one named set: \"imagenet7\" or \"imagenet80\".")]
@@ -26,7 +26,7 @@ public abstract record ClassifyJsonOptions
     public string? Model { get; init; }
 
     /// <example>5</example>
-    [Description("Return only the best k labels (scores are still a softmax over all labels).")]
+    [Description("Return only the best k labels (softmax scores are still over all labels).")]
     public int? TopK { get; init; }
 }
 
@@ -55,7 +55,7 @@ public abstract record ClassifyFormOptions
     [Description("A named label set (see GET /label-sets) instead of labels, e.g. imagenet.")]
     public string? LabelSet { get; init; }
 
-    [Description("Prompt template with {} where the label goes. Default: \"a photo of a {}.\"")]
+    [Description("Prompt template with {} where the label goes. Default: the model family's (\"a photo of a {}.\" for CLIP, \"This is a photo of {}.\" for SigLIP, \"一张{}的照片。\" for Chinese-CLIP; see GET /models).")]
     public string? Template { get; init; }
 
     [Description("Several templates to ensemble, one field each, or one named set: imagenet7 or imagenet80.")]
@@ -86,11 +86,14 @@ public sealed record ClassifyBatchForm : ClassifyFormOptions
 public sealed record ClassifyTimings(double ImageMs, double TextMs, double TotalMs);
 
 /// <summary>Labels ranked by score, best first.</summary>
-/// <param name="Labels">Each label's softmax probability over all the labels (summing to 1 before any top_k cut) and raw cosine similarity.</param>
+/// <param name="Scoring">How the scores were made, per the model's family: "softmax" (a probability over all the labels,
+/// summing to 1 before any top_k cut; CLIP, Chinese-CLIP), "sigmoid" (an independent probability per label, not
+/// summing to 1; SigLIP) or "rank" (a SigLIP folder without a trained bias: the score is the cosine).</param>
+/// <param name="Labels">Each label's score and raw cosine similarity, best first.</param>
 /// <param name="Templates">The templates the labels were put in (ensembled when several).</param>
 /// <param name="LabelSet">The label set used, if any.</param>
 /// <param name="Truncated">How many labels had a prompt longer than the model's context, truncated (end token kept) as CLIP's reference does.</param>
-public sealed record ClassifyResponse(string Model, IReadOnlyList<LabelScore> Labels, IReadOnlyList<string> Templates, string? LabelSet, int Truncated,
+public sealed record ClassifyResponse(string Model, string Scoring, IReadOnlyList<LabelScore> Labels, IReadOnlyList<string> Templates, string? LabelSet, int Truncated,
     string Provider, ClassifyTimings Timings) : Diagnostics.IRequestLogFields
 {
     int? Diagnostics.IRequestLogFields.LabelCount => Labels.Count;
@@ -100,9 +103,10 @@ public sealed record ClassifyResponse(string Model, IReadOnlyList<LabelScore> La
 public sealed record ClassifyResult(IReadOnlyList<LabelScore> Labels);
 
 /// <summary>Each image's labels ranked by score, in the order the images were given.</summary>
+/// <param name="Scoring">softmax, sigmoid or rank, as in /classify's response.</param>
 /// <param name="Results">One per image, in input order; each equals what /classify answers for that image.</param>
 /// <param name="Truncated">How many labels had a prompt longer than the model's context (truncated, end token kept).</param>
-public sealed record ClassifyBatchResponse(string Model, IReadOnlyList<ClassifyResult> Results, IReadOnlyList<string> Templates, string? LabelSet, int Truncated,
+public sealed record ClassifyBatchResponse(string Model, string Scoring, IReadOnlyList<ClassifyResult> Results, IReadOnlyList<string> Templates, string? LabelSet, int Truncated,
     string Provider, ClassifyTimings Timings) : Diagnostics.IRequestLogFields
 {
     int? Diagnostics.IRequestLogFields.LabelCount => Results.Count > 0 ? Results[0].Labels.Count : null;

@@ -38,12 +38,12 @@ internal sealed class ZeroShotLabels(ModelRegistry models, IClipInference infere
             var embeddings = templates is null
                 ? await labelSetEmbeddings.GetAsync(model, set, cancellationToken)
                 : await inference.EmbedLabelsAsync(model, set.Labels, templates, cancellationToken);
-            return new ZeroShotQuery(model, set.Labels, templates ?? LabelSetEmbeddings.TemplatesOf(set), set.Name, embeddings, choice.TopK,
+            return new ZeroShotQuery(model, set.Labels, templates ?? LabelSetEmbeddings.TemplatesOf(set, model), set.Name, embeddings, choice.TopK,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
         var labels = LabelRules.Validate(choice.Labels ?? [], options);
-        templates ??= [PromptTemplates.Default];
+        templates ??= [model.DefaultTemplate];
         var labelEmbeddings = await inference.EmbedLabelsAsync(model, labels, templates, cancellationToken);
         return new ZeroShotQuery(model, labels, templates, null, labelEmbeddings, choice.TopK, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
@@ -51,7 +51,7 @@ internal sealed class ZeroShotLabels(ModelRegistry models, IClipInference infere
     /// <summary>The labels ranked for one image, cut to top_k.</summary>
     public static LabelScore[] Rank(ZeroShotQuery query, ReadOnlySpan<float> image)
     {
-        var ranked = ZeroShotScorer.Rank(image, query.Embeddings.Rows, query.Labels, query.Model.LogitScale);
+        var ranked = ZeroShotScorer.Rank(image, query.Embeddings.Rows, query.Labels, query.Model.Scoring);
         return query.TopK is { } k && k < ranked.Length ? ranked[..k] : ranked;
     }
 

@@ -1,4 +1,5 @@
 using ClipService.Core.Imaging;
+using ClipService.Core.Tokenization;
 
 namespace ClipService.Errors;
 
@@ -26,6 +27,8 @@ internal static class ProblemMapping
         InvalidImageException { Problem: ImageProblem.UnsupportedFormat } e => new(StatusCodes.Status415UnsupportedMediaType, "Unsupported image format", e.Message),
         InvalidImageException { Problem: ImageProblem.TooLarge } e => new(StatusCodes.Status413PayloadTooLarge, "Image too large", e.Message, RejectionReasons.TooLarge),
         InvalidImageException e => new(StatusCodes.Status400BadRequest, "Unreadable image", e.Message),
+        // Text the model's tokenizer refuses (a lone surrogate for the Rust tokenizers core).
+        TextNotTokenizableException e => new(StatusCodes.Status400BadRequest, "Invalid request", e.Message),
         OperationCanceledException when clientAborted => new(ClientClosedRequest, "Client closed request", "The client disconnected."),
         _ => new(StatusCodes.Status500InternalServerError, "Internal error", "The service failed to process the request; the error is logged."),
     };

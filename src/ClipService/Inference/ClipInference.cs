@@ -65,7 +65,7 @@ public sealed class ClipInference(
     /// power-of-two batch size up to the largest batch.</summary>
     public async Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken)
     {
-        await gate.RunAsync(() => model.EncodeTexts([PromptTemplates.Apply(PromptTemplates.Default, "warm-up")]), cancellationToken);
+        await gate.RunAsync(() => model.EncodeTexts([PromptTemplates.Apply(model.DefaultTemplate, "warm-up")]), cancellationToken);
         var largest = batching.Value.BatchSizeFor(model.Image.Provider);
         var pixels = new float[largest * model.Preprocessor.TensorLength];
         using (var blank = new SKBitmap(32, 32))

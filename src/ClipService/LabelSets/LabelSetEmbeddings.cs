@@ -24,8 +24,8 @@ public sealed partial class LabelSetEmbeddings(
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<TextEmbeddings>>> _computed = new(StringComparer.Ordinal);
 
-    /// <summary>The templates a set is embedded with when the request gives none.</summary>
-    public static IReadOnlyList<string> TemplatesOf(LabelSet set) => set.Templates ?? [PromptTemplates.Default];
+    /// <summary>The templates a set is embedded with when the request gives none: its own, else the model family's default.</summary>
+    public static IReadOnlyList<string> TemplatesOf(LabelSet set, ClipModel model) => set.Templates ?? [model.DefaultTemplate];
 
     public bool IsComputed(ClipModel model, LabelSet set) =>
         _computed.TryGetValue(Key(model, set), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully;
@@ -43,7 +43,7 @@ public sealed partial class LabelSetEmbeddings(
         catch (TimeoutException)
         {
             throw new ServiceUnavailableException(
-                $"The label set '{set.Name}' is still being embedded for {model.Name} ({set.Labels.Count} labels × {TemplatesOf(set).Count} templates); retry shortly.",
+                $"The label set '{set.Name}' is still being embedded for {model.Name} ({set.Labels.Count} labels × {TemplatesOf(set, model).Count} templates); retry shortly.",
                 TimeSpan.FromSeconds(10), RejectionReasons.Deadline);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
@@ -61,7 +61,7 @@ public sealed partial class LabelSetEmbeddings(
             _computed.TryRemove(stale, out _);
 
         var started = Stopwatch.GetTimestamp();
-        var templates = TemplatesOf(set);
+        var templates = TemplatesOf(set, model);
         var embeddings = await inference.ComputeLabelsAsync(model, set.Labels, templates, priority, lifetime.ApplicationStopping);
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         LogComputed(logger, set.Name, model.Name, set.Labels.Count, templates.Count, elapsedMs);

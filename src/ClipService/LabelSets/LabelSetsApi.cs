@@ -5,7 +5,8 @@ namespace ClipService.LabelSets;
 /// <summary>One label set, as GET /label-sets describes it.</summary>
 /// <param name="Name">What a request gives as <c>label_set</c>.</param>
 /// <param name="LabelCount">How many labels (classes) it has.</param>
-/// <param name="Templates">The templates its labels are put in (the default template when the set names none).</param>
+/// <param name="Templates">The templates its labels are put in; empty when the set names none, and then each model's
+/// default template is used (its family's: "a photo of a {}." for CLIP, "This is a photo of {}." for SigLIP).</param>
 /// <param name="Source">"built-in", or the file it was read from.</param>
 public sealed record LabelSetInfo(string Name, int LabelCount, IReadOnlyList<string> Templates, string? Description, string Source);
 
@@ -28,6 +29,6 @@ public static class LabelSetsApi
     internal static Ok<List<LabelSetInfo>> ListLabelSets(LabelSetCatalog catalog) =>
         TypedResults.Ok(catalog.All
             .OrderBy(s => s.Name, StringComparer.Ordinal)
-            .Select(s => new LabelSetInfo(s.Name, s.Labels.Count, LabelSetEmbeddings.TemplatesOf(s), s.Description, s.Source))
+            .Select(s => new LabelSetInfo(s.Name, s.Labels.Count, s.Templates ?? [], s.Description, s.Source))
             .ToList());
 }

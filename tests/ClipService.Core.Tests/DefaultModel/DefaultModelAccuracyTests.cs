@@ -113,9 +113,9 @@ public sealed class DefaultModelAccuracyTests(ITestOutputHelper output)
             {
                 var image = embeddings.AsSpan(i * size, size);
                 predictions.Add(new Prediction(batch[i],
-                    ZeroShotScorer.Rank(image, pairText, pairLabels, model.LogitScale)[0].Label,
-                    ZeroShotScorer.Rank(image, colourText, Colours, model.LogitScale)[0].Label,
-                    ZeroShotScorer.Rank(image, shapeText, Shapes, model.LogitScale)[0].Label));
+                    ZeroShotScorer.Rank(image, pairText, pairLabels, model.Scoring)[0].Label,
+                    ZeroShotScorer.Rank(image, colourText, Colours, model.Scoring)[0].Label,
+                    ZeroShotScorer.Rank(image, shapeText, Shapes, model.Scoring)[0].Label));
             }
         }
 

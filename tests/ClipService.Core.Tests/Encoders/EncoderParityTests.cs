@@ -120,7 +120,9 @@ public sealed class EncoderParityTests(ITestOutputHelper output)
         Assert.Equal(77, hf.ContextLength);
         Assert.Equal((32, 32), (hf.Image.Height, hf.Image.Width));
         Assert.Equal(ModelLayout.HuggingFace, hf.Folder.Layout);
-        Assert.Equal(100f, hf.LogitScale);
+        Assert.Equal(100f, hf.Scoring.Scale);
+        Assert.Equal("clip", hf.Family.Name);
+        Assert.Equal("softmax", hf.Scoring.Name);
         Assert.Equal("CPUExecutionProvider", hf.Provider);
         Assert.Equal(49407, hf.Text.PadId);
 

@@ -96,8 +96,8 @@ public sealed class ModelFolderTests : IDisposable
         var path = Path.Combine(folder, "config.json");
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"model_type\": \"clip\",", "\"model_type\": \"clip\", \"trained_logit_scale\": 42.5,", StringComparison.Ordinal));
         using (var model = ClipModel.Load(folder))
-            Assert.Equal(42.5f, model.LogitScale);
+            Assert.Equal(42.5f, model.Scoring.Scale);
         using (var overridden = ClipModel.Load(folder, new ClipModelLoadOptions { LogitScale = 7f }))
-            Assert.Equal(7f, overridden.LogitScale);
+            Assert.Equal(7f, overridden.Scoring.Scale);
     }
 }

@@ -1,0 +1,77 @@
+using ClipService.Core.Encoders;
+using ClipService.Core.Models;
+using ClipService.Core.Scoring;
+using ClipService.Core.Tokenization;
+
+namespace ClipService.Core.Families;
+
+/// <summary>
+/// SigLIP (v1): a SentencePiece Unigram tokenizer whose tokenizer.json lowercases, drops punctuation and collapses
+/// whitespace, <c>&lt;/s&gt;</c> appended; always padded to 64 with the pad token (<c>&lt;/s&gt;</c>, id 1): the tower has
+/// no attention mask and pools the last position. Scored with an independent sigmoid per label.
+/// </summary>
+public sealed class SiglipFamily : IModelFamily
+{
+    public string Name => "siglip";
+
+    public bool Serves(ModelLayout layout, ModelConfig config) => layout switch
+    {
+        ModelLayout.HuggingFace => config.ModelType == "siglip" && !Siglip2Family.IsSiglip2(config),
+        ModelLayout.Immich => config.TokenizerModel == "Unigram" && config.DeclaresLogitBias,
+        _ => false,
+    };
+
+    public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride) =>
+        SigmoidFamilyParts.Bind(folder, logitScaleOverride, TokenizerAdjustments.None, defaultPadToken: "</s>");
+}
+
+/// <summary>
+/// SigLIP 2 at a fixed resolution (model_type siglip, a Gemma tokenizer): byte-fallback BPE, lowercased (the model was
+/// trained so, the shipped tokenizer.json does not say it), <c>&lt;eos&gt;</c> appended, padded to 64 with
+/// <c>&lt;pad&gt;</c> (id 0). Scored like SigLIP.
+/// </summary>
+public sealed class Siglip2Family : IModelFamily
+{
+    public string Name => "siglip2";
+
+    /// <summary>SigLIP 2 shares SigLIP's model_type; its Gemma tokenizer tells it apart.</summary>
+    internal static bool IsSiglip2(ModelConfig config) =>
+        config.TextVocabSize == 256_000
+        || config.TokenizerClass is { } type && (type.Contains("Gemma", StringComparison.Ordinal) || type.Contains("Siglip2", StringComparison.Ordinal))
+        || config.TokenizerModel == "BPE";
+
+    public bool Serves(ModelLayout layout, ModelConfig config) => layout switch
+    {
+        ModelLayout.HuggingFace => config.ModelType == "siglip" && IsSiglip2(config),
+        ModelLayout.Immich => config.TokenizerModel == "BPE" && config.TokenizerEndOfWordSuffix != "</w>",
+        _ => false,
+    };
+
+    public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride) =>
+        SigmoidFamilyParts.Bind(folder, logitScaleOverride, new TokenizerAdjustments(Lowercase: true, EndTokenOnly: "<eos>"), defaultPadToken: "<pad>");
+}
+
+/// <summary>What SigLIP and SigLIP 2 share: padding to the full context, no crop by default, sigmoid scoring.</summary>
+internal static class SigmoidFamilyParts
+{
+    public const string DefaultTemplate = "This is a photo of {}.";
+    public const int ContextLength = 64;
+
+    public static FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride, TokenizerAdjustments adjustments, string defaultPadToken)
+    {
+        var tokenizer = HuggingFaceTokenizers.Load(folder, adjustments);
+        var padId = HuggingFaceTokenizers.PadId(folder, tokenizer, defaultPadToken);
+        var config = folder.Config;
+        if (config.TrainedLogitBias is not null && config.TrainedLogitScale is null && logitScaleOverride is null)
+            throw new ModelFolderException($"Model folder '{folder.Directory}': config.json has trained_logit_bias but no trained_logit_scale; a sigmoid needs both.");
+        IScoreFunction scoring = config.TrainedLogitBias is { } bias
+            ? new SigmoidScoring(logitScaleOverride ?? config.TrainedLogitScale!.Value, bias)
+            : new RankOnlyScoring();
+        return new FamilyParts(
+            tokenizer,
+            new TextInputRule(config.TextPositions, ContextLength, padId, PadToContext: true),
+            folder.LoadPreprocessor(centerCropWhenUnsaid: false),
+            scoring,
+            DefaultTemplate);
+    }
+}
