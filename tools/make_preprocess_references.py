@@ -156,6 +156,12 @@ CASES = [
     ("rgb16.png", 224, 224), ("gray16.png", 224, 224), ("gamma.png", 224, 224),
 ]
 SCALED_16_BIT = {"rgb16.png", "gray16.png"}
+# SigLIP's and open_clip's "squash": straight to width x height, no crop, with the processor's resample (2 bilinear,
+# 3 bicubic). Down- and upscaling, both directions of aspect change.
+SQUASH_CASES = [
+    ("wide.png", 224, 224, 3), ("wide.png", 224, 224, 2), ("tall.png", 256, 256, 2), ("transparent.png", 384, 384, 3),
+    ("tiny.png", 32, 32, 2), ("gray.png", 64, 48, 2), ("photo.jpg", 224, 224, 2), ("bitmap.bmp", 512, 512, 2),
+]
 
 
 def main() -> None:
@@ -175,10 +181,19 @@ def main() -> None:
             manifest.append({"image": name, "shortest_edge": size, "crop": crop, "reference": out_name,
                              "source_mode": image.mode, "source_size": list(image.size),
                              "jpeg_subsampling": sampling, "lossy": image.format == "JPEG" or name == "lossy.webp"})
+    squash = []
+    for name, width, height, resample in SQUASH_CASES:
+        with Image.open(IMAGES / name) as image:
+            reference = ImageOps.exif_transpose(image).convert("RGB").resize((width, height), resample)
+            out_name = f"{Path(name).stem}.squash.{width}x{height}.r{resample}.png"
+            reference.save(OUT / out_name)
+            squash.append({"image": name, "width": width, "height": height, "resample": resample,
+                           "reference": out_name, "lossy": image.format == "JPEG"})
     (OUT / "manifest.json").write_text(json.dumps({
         "description": "PIL (Debian python3-pil) resize-bicubic + centre-crop of each image, as RGB PNG; "
+                       "squash_cases: resize to width x height with the given resample, no crop; "
                        "made by tools/make_preprocess_references.py",
-        "cases": manifest}, indent=1) + "\n")
+        "cases": manifest, "squash_cases": squash}, indent=1) + "\n")
 
     # FastJpegScaling's reading of the 12 MP photo: PIL's draft() at 1/4 scale (the largest reduction that keeps
     # twice 224 on the short side), then the resize and crop the full-size image gets.

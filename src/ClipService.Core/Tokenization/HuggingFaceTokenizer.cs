@@ -8,7 +8,8 @@ namespace ClipService.Core.Tokenization;
 
 /// <summary>How a family adjusts a shipped <c>tokenizer.json</c> before it is used.</summary>
 /// <param name="Lowercase">Put a <c>Lowercase</c> normalizer first: the model was trained on lowercased text but the
-/// file does not say so (SigLIP 2). Done inside the tokenizer, as Python's <c>str.lower</c>, not .NET's.</param>
+/// file does not say so (SigLIP 2). Done inside the tokenizer, as Python's <c>str.lower</c>, not .NET's, with the
+/// final-sigma rule the normalizer lacks applied first (<see cref="FinalSigma"/>).</param>
 /// <param name="EndTokenOnly">Replace the post-processor by "text, then this token" (no start token).</param>
 public sealed record TokenizerAdjustments(bool Lowercase = false, string? EndTokenOnly = null)
 {
@@ -29,9 +30,12 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
     // The native handle is not documented as safe for concurrent calls; a prompt takes microseconds.
     private readonly Lock _gate = new();
 
-    private HuggingFaceTokenizer(NativeTokenizer native, string kind, int suffixTokens, Dictionary<string, int> specialIds)
+    private readonly bool _finalSigma;
+
+    private HuggingFaceTokenizer(NativeTokenizer native, string kind, int suffixTokens, Dictionary<string, int> specialIds, bool finalSigma)
     {
         _native = native;
+        _finalSigma = finalSigma;
         Kind = kind;
         SuffixTokens = suffixTokens;
         _specialIds = specialIds;
@@ -68,7 +72,7 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         {
             File.WriteAllText(copy, root.ToJsonString());
             var native = new NativeTokenizer(copy);
-            var tokenizer = new HuggingFaceTokenizer(native, kind, SuffixTokenCount(root["post_processor"]), specialIds);
+            var tokenizer = new HuggingFaceTokenizer(native, kind, SuffixTokenCount(root["post_processor"]), specialIds, adjustments.Lowercase);
             var empty = native.Encode("");
             if (empty.Length < tokenizer.SuffixTokens)
                 throw new ModelFolderException($"{path}: the post-processor's template does not match what it adds.");
@@ -99,8 +103,9 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         uint[] ids;
         try
         {
+            var normalisable = _finalSigma ? FinalSigma.Apply(text) : text;
             lock (_gate)
-                ids = _native.Encode(text);
+                ids = _native.Encode(normalisable);
         }
         catch (NativeTokenizerException e)
         {

@@ -243,6 +243,9 @@ function showRanking(result, roundTripMs) {
     return item;
   });
   $('ranking').replaceChildren(...items);
+  const note = scoringNotes[result.scoring];
+  $('scoring-note').textContent = note ?? '';
+  $('scoring-note').hidden = !note;
   const templates = result.templates.length === 1 ? `template “${result.templates[0]}”` : `${result.templates.length} templates`;
   $('status').textContent = `${result.model} on ${result.provider} · ${templates}`;
   const t = result.timings;
@@ -251,6 +254,14 @@ function showRanking(result, roundTripMs) {
 }
 
 const ms = value => `${value.toFixed(1)} ms`;
+
+// What a score means depends on the model's family (GET /models says it too).
+const scoringNotes = {
+  softmax: 'Scores are shares of one softmax over these labels: they sum to 100 %, so adding a label lowers the others.',
+  sigmoid: 'Independent probabilities (sigmoid per label, as SigLIP scores): each says how well that label alone fits, '
+    + 'so they need not sum to 100 %, and adding or removing a label does not change the others.',
+  rank: 'Cosine ranking: this model\'s folder has no trained logit bias, so the scores are cosine similarities, not probabilities.',
+};
 
 // The request as a shell command; the key stays out of it (it is read from $CLIP_API_KEY).
 function showCurl(fields) {

@@ -54,6 +54,44 @@ public sealed class PreprocessingParityTests(ITestOutputHelper output)
         }
     }
 
+    public static TheoryData<string> SquashCaseNames => new(SquashCases().Select(c => c.Name));
+
+    private static IEnumerable<(string Name, string Image, int Width, int Height, ResampleFilter Filter, string Reference, bool Lossy)> SquashCases()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Asset("preprocess", "manifest.json")));
+        return [.. doc.RootElement.GetProperty("squash_cases").EnumerateArray().Select(c =>
+        {
+            var resample = c.GetProperty("resample").GetInt32();
+            var image = c.GetProperty("image").GetString()!;
+            var (width, height) = (c.GetProperty("width").GetInt32(), c.GetProperty("height").GetInt32());
+            return ($"{image}@{width}x{height}/r{resample}", image, width, height, resample == 2 ? ResampleFilter.Bilinear : ResampleFilter.Bicubic,
+                c.GetProperty("reference").GetString()!, c.GetProperty("lossy").GetBoolean());
+        })];
+    }
+
+    /// <summary>SigLIP's and open_clip's squash (size {height, width}, no crop), bicubic and bilinear, against PIL's resize.</summary>
+    [Theory]
+    [MemberData(nameof(SquashCaseNames))]
+    public void Squashing_to_a_size_matches_pil(string caseName)
+    {
+        var c = SquashCases().Single(x => x.Name == caseName);
+        var settings = PreprocessorSettings.OpenAi(224) with
+        {
+            ResizeToExact = (c.Height, c.Width), CenterCrop = false, CropHeight = c.Height, CropWidth = c.Width, Filter = c.Filter,
+        };
+        var preprocessor = new ClipImagePreprocessor(settings);
+        var actual = new float[preprocessor.TensorLength];
+        preprocessor.Preprocess(File.ReadAllBytes(TestPaths.Asset("images", c.Image)), actual);
+
+        var expected = ExpectedTensor(TestPaths.Asset("preprocess", c.Reference), settings);
+        var (max, mean, exactBytes) = TensorDifference.Compare(expected, actual, settings);
+        output.WriteLine($"{caseName}: max |Δ| = {max:F5}, mean |Δ| = {mean:F6}; bytes identical: {exactBytes:P2}");
+        if (c.Lossy)
+            Assert.True(max <= MaxAbsTarget && mean <= MeanAbsTarget, $"max |Δ| {max}, mean {mean}");
+        else
+            Assert.Equal(1.0, exactBytes);
+    }
+
     [Fact]
     public void Rescale_and_normalise_match_the_float_tensor_numpy_computes()
     {

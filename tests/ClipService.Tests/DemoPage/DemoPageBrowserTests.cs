@@ -41,6 +41,7 @@ public sealed class DemoPageBrowserTests(DemoPageBrowser browser, ITestOutputHel
         Assert.Equal(apiScores, labels.Zip(scores, (label, score) => (label, score)).ToList());
 
         Assert.Matches(@"image \d+\.\d ms, text \d+\.\d ms, total \d+\.\d ms", Driver.FindElement(By.Id("timings")).Text);
+        Assert.Contains("sum to 100 %", Driver.FindElement(By.Id("scoring-note")).Text, StringComparison.Ordinal);
         var curl = Driver.FindElement(By.Id("curl")).GetDomProperty("value");
         Assert.Equal($"curl -F 'image=@red-circle.png' -F 'labels=red circle' -F 'labels=blue square' -F 'labels=green triangle' " +
             $"-F 'model=clip-shapes' '{browser.PageUrl}classify'", curl);

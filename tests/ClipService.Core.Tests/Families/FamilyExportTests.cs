@@ -1,0 +1,139 @@
+using System.Numerics.Tensors;
+using System.Text.Json;
+using ClipService.Core.Models;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace ClipService.Core.Tests.Families;
+
+/// <summary>
+/// The random-weight family exports (tools/make_family_models.py) against transformers.js
+/// (tools/oracle/zero_shot.mjs): the same ids, id for id, and the same text embeddings. The Hugging Face folders'
+/// references come from the combined onnx/model.onnx; ClipService runs the split graphs.
+/// </summary>
+public sealed class FamilyExportTests
+{
+    private const double MinCosine = 0.99999;
+
+    private static string Folder(string name) => Path.Combine(TestPaths.Assets, "families", name);
+
+    private sealed record Reference(string[] ServicePrompts, int[][] InputIds, float[][] TextEmbeds);
+
+    private static Reference Read(string name)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder(name), "reference.json")));
+        var root = doc.RootElement;
+        string[] prompts = root.TryGetProperty("labels", out var labels)
+            ? [.. labels.EnumerateArray().Select(l => root.GetProperty("template").GetString()!.Replace("{}", l.GetString(), StringComparison.Ordinal))]
+            : [.. root.GetProperty("prompts").EnumerateArray().Select(p => p.GetString()!)];
+        return new Reference(
+            prompts,
+            [.. root.GetProperty("input_ids").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray())],
+            [.. root.GetProperty("text_embeds").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray())]);
+    }
+
+    public static TheoryData<string, string> Families => new()
+    {
+        { "siglip", "siglip" },
+        { "siglip2", "siglip2" },
+        { "chinese-clip", "chinese_clip" },
+        { "immich-xlmr", "xlm_roberta_clip" },
+        { "immich-siglip2", "siglip2" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void The_family_is_read_from_the_files_and_the_ids_equal_transformers_js(string folder, string family)
+    {
+        using var model = ClipModel.Load(Folder(folder));
+        Assert.Equal(family, model.Family.Name);
+        var reference = Read(folder);
+        for (var i = 0; i < reference.ServicePrompts.Length; i++)
+        {
+            var ids = model.Tokenizer.Tokenize(reference.ServicePrompts[i], model.ContextLength);
+            var expected = reference.InputIds[i];
+            // transformers.js padded its batch (to 64 for SigLIP, to the longest for BERT); immich's are unpadded.
+            Assert.Equal(expected.Take(ids.Length), ids);
+            Assert.All(expected.Skip(ids.Length), id => Assert.Equal(model.Text.PadId, id));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Text_embeddings_from_the_split_graphs_match_transformers_js(string folder, string family)
+    {
+        using var model = ClipModel.Load(Folder(folder));
+        Assert.Equal(family, model.Family.Name);
+        var reference = Read(folder);
+        var embeddings = model.EncodeTexts(reference.ServicePrompts);
+        for (var i = 0; i < reference.ServicePrompts.Length; i++)
+        {
+            var cos = TensorPrimitives.CosineSimilarity(reference.TextEmbeds[i], embeddings.AsSpan(i * model.EmbeddingSize, model.EmbeddingSize));
+            Assert.True(cos >= MinCosine, $"{folder} '{reference.ServicePrompts[i]}': cos {cos:F7}");
+        }
+    }
+
+    /// <summary>
+    /// Why SigLIP is always padded to 64 with its own pad id: the text tower has no mask and pools the last
+    /// position, so the batch padded to its longest prompt (what CLIP runtimes do), or padded with another id,
+    /// gives other embeddings. The control runs the same graph, so only the padding differs.
+    /// </summary>
+    [Theory]
+    [InlineData("siglip")]
+    [InlineData("siglip2")]
+    public void Padding_SigLIP_to_the_longest_prompt_or_with_another_id_moves_the_embeddings(string folder)
+    {
+        using var model = ClipModel.Load(Folder(folder));
+        var reference = Read(folder);
+        var prompts = reference.ServicePrompts.Select(p => model.Tokenizer.Tokenize(p, model.ContextLength)).ToList();
+        var longest = prompts.Max(p => p.Length);
+        var otherPad = model.Text.PadId == 0 ? 1 : 0;
+
+        using var session = new InferenceSession(Path.Combine(Folder(folder), "onnx", "text_model.onnx"));
+        var toLongest = Embed(session, prompts, longest, model.Text.PadId);
+        var otherId = Embed(session, prompts, model.ContextLength, otherPad);
+        var exact = Embed(session, prompts, model.ContextLength, model.Text.PadId);
+
+        for (var i = 0; i < prompts.Count; i++)
+            Assert.True(TensorPrimitives.CosineSimilarity(reference.TextEmbeds[i], exact[i]) >= MinCosine, $"the control itself, prompt {i}");
+        Assert.Contains(Enumerable.Range(0, prompts.Count), i => TensorPrimitives.CosineSimilarity(reference.TextEmbeds[i], toLongest[i]) < 0.999);
+        Assert.All(Enumerable.Range(0, prompts.Count), i => Assert.True(TensorPrimitives.CosineSimilarity(reference.TextEmbeds[i], otherId[i]) < 0.999,
+            $"prompt {i} padded with id {otherPad} should differ"));
+    }
+
+    private static float[][] Embed(InferenceSession session, List<int[]> prompts, int length, int padId)
+    {
+        var ids = new long[prompts.Count * length];
+        Array.Fill(ids, padId);
+        for (var r = 0; r < prompts.Count; r++)
+            for (var t = 0; t < prompts[r].Length; t++)
+                ids[r * length + t] = prompts[r][t];
+        using var input = OrtValue.CreateTensorValueFromMemory(ids, [prompts.Count, length]);
+        using var options = new RunOptions();
+        using var outputs = session.Run(options, ["input_ids"], [input], ["pooler_output"]);
+        var data = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var size = data.Length / prompts.Count;
+        return [.. data.Chunk(size)];
+    }
+
+    /// <summary>
+    /// SigLIP 2's lowercasing equals Python's <c>str.lower</c>, final sigma included (the expected strings are what
+    /// Python 3.11 gives). Its tokenizer falls back to bytes, so σ and ς give different ids.
+    /// </summary>
+    [Theory]
+    [InlineData("ΟΔΟΣ", "οδος")]
+    [InlineData("ΟΔΟΣ ΟΔΟΣ.", "οδος οδος.")]
+    [InlineData("ΣΑ", "σα")]
+    [InlineData("Σ", "σ")]
+    [InlineData("1Σ", "1σ")]
+    [InlineData("ΑΣ'Β", "ασ'β")]
+    [InlineData("a\u03A3\u0301", "a\u03C2\u0301")]
+    [InlineData("İstanbul", "i\u0307stanbul")]
+    public void SigLIP_2_lowercases_as_python_does(string text, string pythonLower)
+    {
+        using var model = ClipModel.Load(Folder("siglip2"));
+        Assert.Equal(model.Tokenizer.Tokenize(pythonLower, 64), model.Tokenizer.Tokenize(text, 64));
+        if (pythonLower.Contains('ς', StringComparison.Ordinal))
+            Assert.NotEqual(model.Tokenizer.Tokenize(pythonLower.Replace('ς', 'σ'), 64), model.Tokenizer.Tokenize(text, 64));
+    }
+}
