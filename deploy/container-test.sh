@@ -231,4 +231,21 @@ log "SIGKILL phase: $(count kill ok) requests ok, $(count kill failed) failed"
 code=$(curl -s -o /dev/null -w '%{http_code}' -F image=@"$IMAGE_FILE" -F labels=cat -F labels=dog "http://127.0.0.1:$LB/classify")
 [ "$code" = 200 ] || fail "the surviving replica does not serve through HAProxy ($code)"
 
+# The non-CLIP families tokenize through a native library (Tokenizers.DotNet, needs glibc >= 2.34): one more
+# container serves the test suite's family exports from a read-only volume and must load and score them.
+FAMILIES=$(free_port)
+"${P[@]}" run -d --name "$RUN_ID-families" --network=host --read-only --tmpfs /tmp \
+    -v "$PWD/tests/assets/families:/families:ro" -e Clip__ModelsPath=/families -e Clip__DefaultModel=siglip2 \
+    -e ASPNETCORE_URLS="http://127.0.0.1:$FAMILIES" "$IMAGE" >/dev/null 2>"$WORK/run-families.log" \
+    || { cat "$WORK/run-families.log"; fail "podman run (families)"; }
+containers+=("$RUN_ID-families")
+wait_ready "$FAMILIES"
+models=$(curl -s "http://127.0.0.1:$FAMILIES/models")
+for family in siglip siglip2 chinese_clip xlm_roberta_clip; do
+    grep -q "\"family\":\"$family\"" <<<"$models" || fail "the image does not serve the $family test model: $models"
+done
+scoring=$(curl -s -F image=@tests/assets/families/images/disc.png -F labels=cat -F labels=dog "http://127.0.0.1:$FAMILIES/classify")
+grep -q '"scoring":"sigmoid"' <<<"$scoring" || fail "SigLIP 2 in the image does not score with a sigmoid: $scoring"
+log "the image serves every model family (native tokenizer loaded)"
+
 log "PASS: image $((image_bytes / 1000000)) MB, $((SECONDS - started)) s in all"
