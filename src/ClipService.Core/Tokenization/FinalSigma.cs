@@ -8,7 +8,8 @@ namespace ClipService.Core.Tokenization;
 /// The one context rule of Unicode's full lowercase mapping that Hugging Face's <c>Lowercase</c> normalizer leaves
 /// out: it lowercases character by character, so a word-final capital sigma becomes σ, where Python's
 /// <c>str.lower</c> (what SigLIP 2's reference lowercasing is) and JavaScript's <c>toLowerCase</c> give ς
-/// ("ΟΔΟΣ" → "οδος"). Applied before the normalizer, which leaves ς as it is.
+/// ("ΟΔΟΣ" → "οδος"). Applied before any normalizer that lowercases (SigLIP 2's injected one, a file's own
+/// <c>Lowercase</c>, BERT's), which leaves ς as it is.
 /// </summary>
 internal static class FinalSigma
 {

@@ -72,7 +72,7 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         {
             File.WriteAllText(copy, root.ToJsonString());
             var native = new NativeTokenizer(copy);
-            var tokenizer = new HuggingFaceTokenizer(native, kind, SuffixTokenCount(root["post_processor"]), specialIds, adjustments.Lowercase);
+            var tokenizer = new HuggingFaceTokenizer(native, kind, SuffixTokenCount(root["post_processor"]), specialIds, Lowercases(root["normalizer"]));
             var empty = native.Encode("");
             if (empty.Length < tokenizer.SuffixTokens)
                 throw new ModelFolderException($"{path}: the post-processor's template does not match what it adds.");
@@ -124,6 +124,17 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
     }
 
     public void Dispose() => _native.Dispose();
+
+    /// <summary>Whether the normalizer lowercases (a <c>Lowercase</c> step, or BERT's with <c>lowercase</c>): then the
+    /// final-sigma rule is applied first, so the text is lowercased as Python's <c>str.lower</c> and transformers.js
+    /// do it.</summary>
+    private static bool Lowercases(JsonNode? normalizer) => normalizer switch
+    {
+        JsonObject step when step["type"]?.GetValue<string>() == "Lowercase" => true,
+        JsonObject step when step["type"]?.GetValue<string>() == "BertNormalizer" => step["lowercase"]?.GetValue<bool>() ?? true,
+        JsonObject step when step["normalizers"] is JsonArray steps => steps.Any(Lowercases),
+        _ => false,
+    };
 
     private static void Adjust(JsonObject root, TokenizerAdjustments adjustments, Dictionary<string, int> specialIds, string path)
     {
