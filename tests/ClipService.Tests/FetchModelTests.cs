@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using ClipService.Core.Families;
 using ClipService.Core.Models;
 using ClipService.ModelFetching;
 using Microsoft.AspNetCore.Builder;
@@ -10,11 +11,15 @@ using Microsoft.AspNetCore.Http;
 namespace ClipService.Tests;
 
 /// <summary>fetch-model against a hub served on loopback (plain http, hence --allow-insecure-endpoint) from the
-/// committed tiny model folder, which it serves for any repository and revision.</summary>
+/// committed tiny model folder, which it serves for any repository and revision, and the committed random-weight
+/// family exports (tests/assets/families) as the repositories of each family the code knows.</summary>
 public sealed class FetchModelTests : IAsyncLifetime
 {
     private const string Repository = "test-org/tiny-clip";
     private const string Revision = "0123456789abcdef0123456789abcdef01234567";
+    private const string MainCommit = "89abcdef0123456789abcdef0123456789abcdef";
+
+    private System.Collections.Concurrent.ConcurrentBag<string> ResolvedRevisions { get; } = [];
 
     // The models folder sits inside a sandbox with a sentinel beside it, so a fetch that escapes the models folder
     // is seen (and damages only the sandbox).
@@ -27,6 +32,32 @@ public sealed class FetchModelTests : IAsyncLifetime
     private string? _tamperedPath;
     private string? _endlessPath;
     private int _hubRequests;
+
+    // The known repositories, served from the family exports in the same layouts. Xenova's Chinese-CLIP repository
+    // publishes only the combined graph, so the split graphs of the test export are left out.
+    private static readonly Dictionary<string, (string Folder, string[] Without)> s_familyRepositories = new(StringComparer.Ordinal)
+    {
+        ["Xenova/siglip-base-patch16-224"] = ("siglip", []),
+        ["onnx-community/siglip2-base-patch16-224-ONNX"] = ("siglip2", []),
+        ["Xenova/chinese-clip-vit-base-patch16"] = ("chinese-clip", ["onnx/text_model.onnx", "onnx/vision_model.onnx"]),
+        ["immich-app/XLM-Roberta-Large-Vit-B-32"] = ("immich-xlmr", []),
+        ["immich-app/ViT-B-16-SigLIP2__webli"] = ("immich-siglip2", []),
+    };
+
+    private static string FamiliesFolder => Path.Combine(ClipServiceFactory.RepositoryRoot, "tests", "assets", "families");
+
+    private static Dictionary<string, byte[]> FilesOf(string repository)
+    {
+        var (folder, without) = s_familyRepositories[repository];
+        var root = Path.Combine(FamiliesFolder, folder);
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Where(f => !without.Contains(f))
+            .ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(root, f)));
+    }
+
+    private Dictionary<string, byte[]> Served(string owner, string name) =>
+        s_familyRepositories.ContainsKey($"{owner}/{name}") ? FilesOf($"{owner}/{name}") : _files;
 
     private string Models => Path.Combine(_sandbox, "models");
     private string Sentinel => Path.Combine(_sandbox, "sentinel.txt");
@@ -44,12 +75,15 @@ public sealed class FetchModelTests : IAsyncLifetime
             Interlocked.Increment(ref _hubRequests);
             return next(context);
         });
-        _hub.MapGet("/api/models/{owner}/{name}/tree/{revision}", () => _files.Select(f => Entry(f.Key, f.Value)));
-        _hub.MapGet("/{owner}/{name}/resolve/{revision}/{**path}", (string path) =>
+        _hub.MapGet("/api/models/{owner}/{name}/tree/{revision}", (string owner, string name) => Served(owner, name).Select(f => Entry(f.Key, f.Value)));
+        _hub.MapGet("/api/models/{owner}/{name}/revision/{revision}", (string revision) =>
+            Results.Json(new { id = "served", sha = revision == PinnedModels.MainBranch ? MainCommit : "not-a-commit" }));
+        _hub.MapGet("/{owner}/{name}/resolve/{revision}/{**path}", (string owner, string name, string revision, string path) =>
         {
+            ResolvedRevisions.Add(revision);
             if (path == _endlessPath)
                 return Results.Stream(Endless, "application/octet-stream");
-            if (!_files.TryGetValue(path, out var bytes))
+            if (!Served(owner, name).TryGetValue(path, out var bytes))
                 return Results.NotFound();
             if (path == _tamperedPath)
             {
@@ -333,5 +367,155 @@ public sealed class FetchModelTests : IAsyncLifetime
         Assert.Equal(PinAlgorithm.GitBlobSha1, pin.Algorithm);
         Assert.Equal(pin.Size, bytes.Length);
         Assert.Equal(pin.Digest, GitBlobId(bytes));
+    }
+
+    public static TheoryData<string, string> FamilyRepositories() => new()
+    {
+        { "onnx-community/siglip2-base-patch16-224-ONNX", "siglip2" },
+        { "immich-app/XLM-Roberta-Large-Vit-B-32", "xlm_roberta_clip" },
+        { "immich-app/ViT-B-16-SigLIP2__webli", "siglip2" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FamilyRepositories))]
+    public async Task A_known_repository_pinned_to_main_is_fetched_at_the_commit_main_names_with_exactly_its_file_list_and_loads_as_its_family(string repository, string family)
+    {
+        var entry = PinnedModels.Find(repository)!;
+        Assert.Equal(PinnedModels.MainBranch, entry.Revision);
+        Assert.Equal(family, entry.Family);
+        Assert.Empty(entry.Digests);
+
+        var (exit, output, error) = await Run([repository, "--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"main is at commit {MainCommit}", output, StringComparison.Ordinal);
+        Assert.Contains("no digest", output, StringComparison.Ordinal);
+        Assert.Equal([MainCommit], ResolvedRevisions.Distinct());
+
+        // Exactly the list (nothing else the repository holds, e.g. reference.json), byte for byte, and the lock file.
+        var folder = Path.Combine(Models, repository.Split('/')[1]);
+        var fetched = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Where(f => f != "fetched.json");
+        Assert.Equal(entry.Files.Order(StringComparer.Ordinal), fetched.Order(StringComparer.Ordinal));
+        var served = FilesOf(repository);
+        foreach (var file in entry.Files)
+            Assert.Equal(served[file], File.ReadAllBytes(Path.Combine(folder, file)));
+        var lockFile = File.ReadAllText(Path.Combine(folder, "fetched.json"));
+        Assert.Contains(MainCommit, lockFile, StringComparison.Ordinal);
+        Assert.Contains("no digest", lockFile, StringComparison.Ordinal);
+
+        // The list is complete for the family's loader: the folder loads, tokenizer.json included, as that family.
+        using var model = ClipModel.Load(folder);
+        Assert.Equal(family, model.Family.Name);
+        AssertSandboxUntouched();
+    }
+
+    [Fact]
+    public async Task Chinese_clip_is_fetched_as_its_combined_graph_and_the_fetch_says_to_run_the_importer()
+    {
+        const string repository = "Xenova/chinese-clip-vit-base-patch16";
+        var entry = PinnedModels.Find(repository)!;
+        Assert.Equal("chinese_clip", entry.Family);
+        Assert.Contains("onnx/model.onnx", entry.Files);
+        Assert.Contains("vocab.txt", entry.Files);
+        Assert.Contains("tokenizer.json", entry.Files);
+
+        var (exit, output, error) = await Run([repository, "--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.True(exit == 0, error);
+        var folder = Path.Combine(Models, "chinese-clip-vit-base-patch16");
+        Assert.Contains($"/usr/bin/python3 tools/import_model.py {folder}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Serve it with", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder, "onnx", "model.onnx")));
+        Assert.False(File.Exists(Path.Combine(folder, "onnx", "text_model.onnx")));
+
+        // Until it is split the loader refuses it, naming the importer; after the split (what the importer writes:
+        // the test export's split graphs) it loads as Chinese-CLIP.
+        var refused = Assert.Throws<ModelFolderException>(() => ClipModel.Load(folder));
+        Assert.Contains("tools/import_model.py", refused.Message, StringComparison.Ordinal);
+        foreach (var split in new[] { "text_model.onnx", "vision_model.onnx" })
+            File.Copy(Path.Combine(FamiliesFolder, "chinese-clip", "onnx", split), Path.Combine(folder, "onnx", split));
+        using var model = ClipModel.Load(folder);
+        Assert.Equal("chinese_clip", model.Family.Name);
+    }
+
+    [Fact]
+    public async Task Siglip_is_pinned_to_a_commit_whose_recorded_digests_refuse_other_files_and_its_list_loads_at_another_commit()
+    {
+        const string repository = "Xenova/siglip-base-patch16-224";
+        var entry = PinnedModels.Find(repository)!;
+        Assert.Equal("siglip", entry.Family);
+        Assert.Equal(40, entry.Revision.Length);
+        Assert.False(entry.EveryFilePinned);
+        Assert.All(entry.Digests.Keys, file => Assert.Contains(file, entry.Files));
+
+        // At the pinned commit the random-weight towers do not match the digests recorded for the real ones.
+        var (exit, _, error) = await Run([repository, "--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.Equal(1, exit);
+        Assert.Contains("the code pins Sha256 3aa7fdbd20eaa8740cce17bf82913de641fcb632a768fed59f661cdcd0c32553", error, StringComparison.Ordinal);
+        Assert.Equal(1, _hubRequests);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Models));
+
+        // At a commit the code pins nothing for, the list alone is fetched and loads as SigLIP.
+        var (again, output, againError) = await Run([repository, "--revision", Revision, "--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.True(again == 0, againError);
+        Assert.Contains("trained_logit_bias", output, StringComparison.Ordinal);
+        using var model = ClipModel.Load(Path.Combine(Models, "siglip-base-patch16-224"));
+        Assert.Equal("siglip", model.Family.Name);
+    }
+
+    [Fact]
+    public async Task A_content_digest_is_checked_after_download_whatever_the_tree_says()
+    {
+        const string repository = "onnx-community/siglip2-base-patch16-224-ONNX";
+        var files = FilesOf(repository);
+        var pins = new Dictionary<string, PinnedFile>
+        {
+            ["tokenizer.json"] = new(PinAlgorithm.ContentSha256, new string('0', 64), files["tokenizer.json"].Length),
+        };
+        using var http = new HttpClient();
+        var fetcher = new ModelFetcher(http, new Uri(_endpoint + "/"), TextWriter.Null);
+        var request = new FetchRequest(repository, Revision, Models) { Pinned = pins, EveryFilePinned = false, Files = PinnedModels.Find(repository)!.Files };
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => fetcher.FetchAsync(request, CancellationToken.None));
+        Assert.Contains("tokenizer.json: SHA-256", e.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Models));
+
+        pins["tokenizer.json"] = pins["tokenizer.json"] with { Digest = Convert.ToHexStringLower(SHA256.HashData(files["tokenizer.json"])) };
+        Assert.True(Directory.Exists(await fetcher.FetchAsync(request, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task A_listed_file_the_tree_lacks_is_named_and_immich_entries_take_fp32_only()
+    {
+        var (exit, _, error) = await Run(["Xenova/chinese-clip-vit-base-patch16", "--precision", "fp16", "--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.Equal(1, exit);
+        Assert.Contains("onnx/model_fp16.onnx", error, StringComparison.Ordinal);
+        Assert.Contains("file list", error, StringComparison.Ordinal);
+
+        var (immich, _, immichError) = await Run(["immich-app/ViT-B-16-SigLIP2__webli", "--precision", "quantized", "--endpoint", _endpoint, "--allow-insecure-endpoint", "--models-path", Models]);
+        Assert.Equal(2, immich);
+        Assert.Contains("fp32", immichError, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Models));
+    }
+
+    [Fact]
+    public void Every_known_repository_has_a_complete_list_for_its_layout_and_the_help_names_it()
+    {
+        Assert.Equal(6, PinnedModels.All.Count);
+        Assert.Equal(PinnedModels.All.Count, PinnedModels.All.Select(m => m.Repository).Distinct().Count());
+        Assert.Equal(["chinese_clip", "clip", "siglip", "siglip2", "xlm_roberta_clip"], PinnedModels.All.Select(m => m.Family).Distinct().Order(StringComparer.Ordinal));
+        var families = ModelFamilies.All.Select(f => f.Name).ToHashSet();
+        foreach (var model in PinnedModels.All)
+        {
+            Assert.Contains(model.Family, families);
+            Assert.Contains(model.Repository, FetchModelCommand.Help, StringComparison.Ordinal);
+            Assert.Contains("config.json", model.Files);
+            var immich = model.Files.Contains("textual/model.onnx");
+            Assert.Contains(immich ? "textual/tokenizer.json" : model.Family == "clip" ? "merges.txt" : "tokenizer.json", model.Files);
+            Assert.Contains(immich ? "visual/preprocess_cfg.json" : "preprocessor_config.json", model.Files);
+            if (!model.RevisionIsBranch)
+                Assert.Equal(model.Revision, HubNames.ValidateRevision(model.Revision));
+        }
+
+        Assert.Contains("tools/import_model.py", FetchModelCommand.Help, StringComparison.Ordinal);
+        Assert.Contains("file list only", FetchModelCommand.Help, StringComparison.Ordinal);
     }
 }

@@ -25,6 +25,17 @@ public sealed record FetchRequest(string Repository, string Revision, string Mod
 
     /// <summary>Digests the code expects (<see cref="PinnedModels"/>); null: trust the hub's tree listing.</summary>
     public IReadOnlyDictionary<string, PinnedFile>? Pinned { get; init; }
+
+    /// <summary>Every file fetched must have a digest in <see cref="Pinned"/> (true), or only those it names are
+    /// checked against it and the rest against the hub's tree listing alone (false).</summary>
+    public bool EveryFilePinned { get; init; } = true;
+
+    /// <summary>Exactly the files to fetch (each must be in the revision's tree); null: the precision's two encoders
+    /// in the transformers.js layout and whichever tokenizer/config files the tree has.</summary>
+    public IReadOnlyList<string>? Files { get; init; }
+
+    /// <summary>What the pin covers, in words, for fetched.json (<see cref="PinnedModel.PinDescription"/>).</summary>
+    public string? PinDescription { get; init; }
 }
 
 /// <summary>
@@ -55,13 +66,7 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
     {
         HubNames.ValidateRepository(request.Repository);
         var revision = HubNames.ValidateRevision(request.Revision);
-        var suffix = request.Precision switch
-        {
-            "fp32" => "",
-            "fp16" => "_fp16",
-            "quantized" => "_quantized",
-            _ => throw new ArgumentException($"precision must be fp32, fp16 or quantized; got '{request.Precision}'."),
-        };
+        var suffix = PrecisionSuffix(request.Precision);
         var name = request.Name ?? request.Repository.Split('/')[^1];
         HubNames.ValidateFolderName(name);
         var modelsPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.ModelsPath));
@@ -72,11 +77,7 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
             throw new InvalidOperationException($"{target} is a symbolic link; remove it yourself rather than have fetch-model replace what it points at.");
 
         var tree = await TreeAsync(request.Repository, revision, cancellationToken);
-        string[] encoders = [$"onnx/text_model{suffix}.onnx", $"onnx/vision_model{suffix}.onnx"];
-        var missing = encoders.Where(e => !tree.ContainsKey(e)).ToList();
-        if (missing.Count > 0)
-            throw new InvalidOperationException($"{request.Repository}@{revision} has no {string.Join(" or ", missing)}.");
-        var wanted = encoders.Concat(MetadataFiles.Where(tree.ContainsKey)).ToList();
+        var wanted = request.Files is { } listed ? FilesFromList(request, revision, listed, tree) : DefaultFiles(request, revision, suffix, tree);
         foreach (var path in wanted)
             CheckBeforeDownload(request, tree[path]);
 
@@ -92,6 +93,9 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
                 Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
                 await log.WriteLineAsync($"  {path} ({ExpectedSize(entry):N0} bytes)");
                 locked[path] = await DownloadVerifiedAsync(request.Repository, revision, entry, destination, cancellationToken);
+                if (request.Pinned?.GetValueOrDefault(path) is { Algorithm: PinAlgorithm.ContentSha256 } contentPin
+                    && !string.Equals(contentPin.Digest, locked[path], StringComparison.OrdinalIgnoreCase))
+                    throw new InvalidDataException($"{path}: SHA-256 {locked[path]} does not match the {contentPin.Digest} the code pins for this revision.");
             }
 
             var lockFile = new
@@ -100,6 +104,7 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
                 revision,
                 endpoint = endpoint.ToString(),
                 pinned_in_code = request.Pinned is not null,
+                pin = request.PinDescription,
                 sha256 = locked,
             };
             await File.WriteAllTextAsync(Path.Combine(staging, "fetched.json"),
@@ -112,6 +117,62 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
             if (Directory.Exists(staging))
                 Directory.Delete(staging, recursive: true);
         }
+    }
+
+    /// <summary>The file-name suffix of a precision variant in the transformers.js layout.</summary>
+    /// <exception cref="ArgumentException">Not fp32, fp16 or quantized.</exception>
+    public static string PrecisionSuffix(string precision) => precision switch
+    {
+        "fp32" => "",
+        "fp16" => "_fp16",
+        "quantized" => "_quantized",
+        _ => throw new ArgumentException($"precision must be fp32, fp16 or quantized; got '{precision}'."),
+    };
+
+    /// <summary>The commit a branch of <paramref name="repository"/> is at now (the hub's revision API).</summary>
+    /// <exception cref="InvalidDataException">The hub's answer names no commit id.</exception>
+    public async Task<string> ResolveBranchAsync(string repository, string branch, CancellationToken cancellationToken)
+    {
+        HubNames.ValidateRepository(repository);
+        var uri = new Uri(endpoint, $"api/models/{HubNames.EscapePath(repository)}/revision/{Uri.EscapeDataString(branch)}");
+        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        await CopyCappedAsync(body, buffer, MaxTreeListingBytes, [], cancellationToken, $"{repository}'s revision {branch}");
+        using var document = JsonDocument.Parse(buffer.ToArray());
+        var sha = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("sha", out var value)
+            && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        try
+        {
+            return HubNames.ValidateRevision(sha ?? "");
+        }
+        catch (ArgumentException)
+        {
+            throw new InvalidDataException($"{uri} did not name a commit for {branch} (no 40-hex \"sha\").");
+        }
+    }
+
+    private static List<string> DefaultFiles(FetchRequest request, string revision, string suffix, Dictionary<string, TreeEntry> tree)
+    {
+        string[] encoders = [$"onnx/text_model{suffix}.onnx", $"onnx/vision_model{suffix}.onnx"];
+        var missing = encoders.Where(e => !tree.ContainsKey(e)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"{request.Repository}@{revision} has no {string.Join(" or ", missing)}.");
+        return encoders.Concat(MetadataFiles.Where(tree.ContainsKey)).ToList();
+    }
+
+    // The code's list, all of it, plus an ONNX graph's external-data file where the tree has one beside it (a graph
+    // over protobuf's 2 GiB keeps its weights there, and ONNX Runtime reads it from the same folder).
+    private static List<string> FilesFromList(FetchRequest request, string revision, IReadOnlyList<string> listed, Dictionary<string, TreeEntry> tree)
+    {
+        var missing = listed.Where(f => !tree.ContainsKey(f)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"{request.Repository}@{revision} has no {string.Join(", ", missing)}, which the code's file list for it names; the repository's layout changed, or this precision is not published.");
+        var wanted = new List<string>(listed);
+        foreach (var graph in listed.Where(f => f.EndsWith(".onnx", StringComparison.Ordinal)))
+            wanted.AddRange(new[] { graph + "_data", graph + ".data" }.Where(tree.ContainsKey));
+        return wanted;
     }
 
     // The model's folder is a direct child of the models folder, whatever the name says (it was validated too).
@@ -161,7 +222,20 @@ public sealed class ModelFetcher(HttpClient http, Uri endpoint, TextWriter log)
         if (request.Pinned is not { } pinned)
             return;
         if (!pinned.TryGetValue(entry.Path, out var pin))
-            throw new InvalidDataException($"{entry.Path}: the code pins this revision but not this file.");
+        {
+            if (request.EveryFilePinned)
+                throw new InvalidDataException($"{entry.Path}: the code pins this revision but not this file.");
+            return;
+        }
+
+        if (pin.Algorithm == PinAlgorithm.ContentSha256)
+        {
+            // Checked on the content after download; the size can be checked now.
+            if (pin.Size != size)
+                throw new InvalidDataException($"{entry.Path}: the hub's tree lists {size:N0} bytes, the code pins {pin.Size:N0} bytes (content SHA-256 {pin.Digest}) for this revision.");
+            return;
+        }
+
         var (algorithm, digest) = entry.Lfs is { } lfs ? (PinAlgorithm.Sha256, lfs.Oid) : (PinAlgorithm.GitBlobSha1, entry.Oid);
         if (pin.Algorithm != algorithm || pin.Size != size || !string.Equals(pin.Digest, digest, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{entry.Path}: the hub's tree lists {algorithm} {digest} ({size:N0} bytes), the code pins {pin.Algorithm} {pin.Digest} ({pin.Size:N0} bytes) for this revision.");
