@@ -35,6 +35,7 @@ from clipkit import tokenizers  # noqa: E402
 from clipkit.export import OPENAI_MEAN, OPENAI_STD  # noqa: E402
 from clipkit.families import (CombinedExport, DualEncoder, TextExport, TextTower, TowerShape,  # noqa: E402
                               VisionExport, export)
+from import_model import import_folder  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "tests" / "assets" / "families"
@@ -240,8 +241,6 @@ def main() -> None:
            {"mode": "RGB", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "interpolation": "bilinear",
             "resize_mode": "squash", "fill_color": 0})
     images(out / "images", 32)
-    from import_model import import_folder
-
     for name in ("siglip", "siglip2", "chinese-clip"):
         print(name, import_folder(out / name))
     print(f"wrote {out}")
