@@ -116,4 +116,21 @@ public sealed class StartupFailureTests : IDisposable
         var outcome = await RunServiceAsync(ServiceProcess.FreePort(), $"--Clip:ModelsPath={_models}");
         AssertOneLineFailure(outcome, folder);
     }
+
+    [Theory]
+    [InlineData("", "holds no valid key (0 malformed line(s))")]
+    [InlineData("# rotated\nshort\nhas a space 0123456789abcdef\n", "holds no valid key (2 malformed line(s))")]
+    [InlineData(null, "cannot be read")]
+    public async Task A_key_file_with_no_valid_key_stops_the_start_instead_of_opening_the_api(string? content, string expected)
+    {
+        var file = Path.Combine(_models, "keys.txt");
+        if (content is null)
+            Directory.CreateDirectory(file);
+        else
+            File.WriteAllText(file, content);
+        var outcome = await RunServiceAsync(ServiceProcess.FreePort(),
+            $"--Clip:ModelsPath={Path.Combine(ClipServiceFactory.TestModels, "tiny-clip")}", $"--Clip:Auth:ApiKeysFile={file}");
+        AssertOneLineFailure(outcome, expected);
+        Assert.Contains("Clip:Auth:ApiKeysFile", outcome.ErrorLines[0], StringComparison.Ordinal);
+    }
 }
