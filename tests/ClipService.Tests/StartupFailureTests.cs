@@ -81,6 +81,25 @@ public sealed class StartupFailureTests : IDisposable
         Assert.DoesNotContain("   at ", outcome.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_port_in_use_stops_the_warm_up_and_precompute_before_the_models_are_disposed()
+    {
+        // The default model warms up at each batch size up to 1024 (about a second) and precomputes its label sets: work that, before #24,
+        // went on running on the disposed ONNX sessions after the failure (and once crashed with a stack trace).
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
+        var outcome = await RunServiceAsync(port, $"--Clip:ModelsPath={Path.Combine(ClipServiceFactory.RepositoryRoot, "models")}",
+            "--Clip:Batching:MaxBatchSize=1024", "--Clip:PrecomputeLabelSets=true");
+        Assert.Equal(1, outcome.ExitCode);
+        var line = Assert.Single(outcome.ErrorLines);
+        Assert.Contains($"127.0.0.1:{port}: address already in use", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Ready:", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Draining", outcome.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--Clip:MaxRequestBytes=-5", "MaxRequestBytes must be between")]
     [InlineData("--Clip:MaxRequestBytes=abc", "'abc' at 'Clip:MaxRequestBytes'")]

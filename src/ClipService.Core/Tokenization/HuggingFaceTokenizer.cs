@@ -24,6 +24,7 @@ public sealed record TokenizerAdjustments(bool Lowercase = false, string? EndTok
 public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
 {
     private readonly NativeTokenizer _native;
+    private bool _disposed;
     private readonly Dictionary<string, int> _specialIds;
 
     // The native handle is not documented as safe for concurrent calls; a prompt takes microseconds.
@@ -100,7 +101,10 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         try
         {
             lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 ids = _native.Encode(text);
+            }
         }
         catch (NativeTokenizerException e)
         {
@@ -118,7 +122,17 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         return result;
     }
 
-    public void Dispose() => _native.Dispose();
+    /// <summary>Frees the native tokenizer, after a call in progress (it holds the same lock); later calls throw.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _native.Dispose();
+        }
+    }
 
     private static void Adjust(JsonObject root, TokenizerAdjustments adjustments, Dictionary<string, int> specialIds, string path)
     {
