@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Parsing;
 
 namespace ClipService.Tests;
 
@@ -15,8 +16,23 @@ internal sealed class CapturedLog : ILogEventSink
 
     public IReadOnlyList<(LogEventLevel Level, string Message)> Events => [.. _events];
 
-    public void Emit(LogEvent logEvent) =>
-        _events.Enqueue((logEvent.Level, logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)));
+    public void Emit(LogEvent logEvent) => _events.Enqueue((logEvent.Level, Render(logEvent)));
+
+    // As the console writes it ({Message:lj}): strings without quotes.
+    private static string Render(LogEvent logEvent)
+    {
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var token in logEvent.MessageTemplate.Tokens)
+        {
+            if (token is PropertyToken property && logEvent.Properties.TryGetValue(property.PropertyName, out var value)
+                && value is ScalarValue { Value: string raw })
+                text.Write(raw);
+            else
+                token.Render(logEvent.Properties, text, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return text.ToString();
+    }
 
     public void Register(IServiceCollection services) => services.AddSingleton<ILogEventSink>(this);
 

@@ -30,6 +30,24 @@ public sealed class RateLimitingTests
     }
 
     [Fact]
+    public async Task Retry_after_is_the_time_left_in_the_window_not_the_whole_window()
+    {
+        await using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:RateLimiting:PermitsPerMinute"] = "1" });
+        using var client = await factory.ReadyClientAsync();
+        using (var allowed = await client.GetAsync("/models"))
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        using var limited = await client.GetAsync("/models");
+        var detail = await AssertProblemAsync(limited, HttpStatusCode.TooManyRequests);
+        var seconds = limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
+        Assert.InRange(seconds, 30, 57);
+        Assert.Contains($"retry in {seconds} s", detail, StringComparison.Ordinal);
+        using var again = await client.GetAsync("/models");
+        Assert.InRange(again.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 30, seconds);
+    }
+
+    [Fact]
     public async Task Each_api_key_has_its_own_budget()
     {
         await using var factory = new ClipServiceFactory(new Dictionary<string, string?>

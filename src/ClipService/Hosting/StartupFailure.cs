@@ -20,7 +20,7 @@ public static class StartupFailure
         WebApplication app;
         try
         {
-            var builder = WebApplication.CreateBuilder(args);
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot(args) });
             configure(builder);
             app = builder.Build();
             pipeline(app);
@@ -75,6 +75,18 @@ public static class StartupFailure
     }
 
     private static readonly TimeSpan StopAfterFailureTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The app's own folder, so that started from any working directory it reads the appsettings.json beside it; null
+    /// (the host's default) when the content root is given (<c>--contentRoot</c>, ASPNETCORE_CONTENTROOT,
+    /// DOTNET_CONTENTROOT), as WebApplicationFactory gives it in tests.
+    /// </summary>
+    private static string? ContentRoot(string[] args) =>
+        args.Any(a => a.TrimStart('-', '/').StartsWith(HostDefaults.ContentRootKey, StringComparison.OrdinalIgnoreCase))
+        || Environment.GetEnvironmentVariable("ASPNETCORE_" + HostDefaults.ContentRootKey.ToUpperInvariant()) is { Length: > 0 }
+        || Environment.GetEnvironmentVariable("DOTNET_" + HostDefaults.ContentRootKey.ToUpperInvariant()) is { Length: > 0 }
+            ? null
+            : AppContext.BaseDirectory;
 
     private static async Task<int> ReportAsync(Exception e)
     {
