@@ -67,6 +67,23 @@ public sealed class AccessTests
     }
 
     [Fact]
+    public async Task A_refused_key_is_logged_once_in_its_request_line_by_its_hash_only()
+    {
+        var log = new CapturedLog();
+        await using var factory = new ClipServiceFactory(new Dictionary<string, string?> { ["Clip:Auth:ApiKeys:0"] = TestKeys.A }, log.Register);
+        using var client = await factory.ReadyClientAsync();
+        var before = log.Events.Count;
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await TestKeys.StatusWithKeyAsync(client, TestKeys.B));
+        var line = Assert.Single(await log.WaitForAsync(Serilog.Events.LogEventLevel.Information, "HTTP GET /models responded 401"));
+        await Task.Delay(200); // anything else the request writes comes before its request line; give it a moment anyway
+        var written = log.Events.Skip(before).Select(e => e.Message).ToList();
+        Assert.Equal([line], written);
+        Assert.Contains($"refused an unknown API key (client {ClipService.Access.ApiKeyStore.ClientId(TestKeys.B)})", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestKeys.B, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_valid_key_works_as_a_bearer_token_or_in_x_api_key()
     {
         await using var factory = WithKeys(("Clip:Auth:ApiKeys:1", TestKeys.B));

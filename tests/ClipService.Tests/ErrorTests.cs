@@ -66,6 +66,28 @@ public sealed class ErrorTests(DefaultService service) : IClassFixture<DefaultSe
         Assert.Contains(expected, detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"image": "AAAA", "labels": ["cat"], "top_k": 99999999999}""", "'top_k' must be a whole number from -2147483648 to 2147483647")]
+    [InlineData("""{"image": "AAAA", "labels": ["cat"], "top_k": 1.5}""", "'top_k' must be a whole number")]
+    [InlineData("""{"image": "AAAA", "labels": "cat"}""", "'labels' must be a list")]
+    [InlineData("""{"image": 7, "labels": ["cat"]}""", "'image' must be a string")]
+    public async Task Classify_returns_400_naming_the_field_and_no_dotnet_type_for_a_json_value_of_the_wrong_type(string json, string expected)
+    {
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        var detail = await AssertProblemAsync(await Client.PostAsync("/classify", content), HttpStatusCode.BadRequest);
+        Assert.Contains(expected, detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("Int32", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Classify_returns_400_with_the_range_for_a_form_top_k_beyond_int32()
+    {
+        using var form = Form(RedCircle, ("labels", "cat"), ("top_k", "99999999999"));
+        var detail = await AssertProblemAsync(await Client.PostAsync("/classify", form), HttpStatusCode.BadRequest);
+        Assert.Contains("from -2147483648 to 2147483647", detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Classify_returns_400_for_template_and_templates_together()
     {

@@ -28,6 +28,8 @@ public sealed class ImageUrlTests : IAsyncLifetime
         _origin.MapGet("/red.png", () => Results.Bytes(Image, "image/png"));
         _origin.MapGet("/moved", () => Results.Redirect("/red.png"));
         _origin.MapGet("/elsewhere", (HttpContext context) => Results.Redirect($"http://localhost:{context.Connection.LocalPort}/red.png"));
+        _origin.MapGet("/other-port", (HttpContext context) => Results.Redirect($"http://127.0.0.1:{context.Connection.LocalPort + 1}/red.png"));
+        _origin.MapGet("/other-scheme", (HttpContext context) => Results.Redirect($"https://127.0.0.1:{context.Connection.LocalPort}/red.png"));
         _origin.MapGet("/page.html", () => Results.Text("<html></html>", "text/html"));
         _origin.MapGet("/large.png", () => Results.Bytes(new byte[400_000], "image/png"));
         _origin.MapGet("/large-unannounced.png", async (HttpContext context) =>
@@ -84,7 +86,9 @@ public sealed class ImageUrlTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/elsewhere", HttpStatusCode.BadRequest, "another host")]
+    [InlineData("/elsewhere", HttpStatusCode.BadRequest, "same scheme, host and port")]
+    [InlineData("/other-port", HttpStatusCode.BadRequest, "same scheme, host and port")]
+    [InlineData("/other-scheme", HttpStatusCode.BadRequest, "redirects to https://127.0.0.1:")]
     [InlineData("/page.html", HttpStatusCode.UnsupportedMediaType, "text/html")]
     [InlineData("/large.png", HttpStatusCode.RequestEntityTooLarge, "Clip:ImageUrls:MaxBytes")]
     [InlineData("/large-unannounced.png", HttpStatusCode.RequestEntityTooLarge, "Clip:ImageUrls:MaxBytes")]
@@ -162,4 +166,84 @@ public sealed class ImageUrlTests : IAsyncLifetime
     [InlineData("::ffff:127.0.0.1", false)]
     public void Only_public_addresses_count_as_public(string address, bool isPublic) =>
         Assert.Equal(isPublic, NetworkAddresses.IsPublic(IPAddress.Parse(address)));
+
+    public static TheoryData<string, string> RegistryBlocks()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var block in SpecialPurposeAddresses.IPv4.Concat(SpecialPurposeAddresses.IPv6))
+        {
+            data.Add($"{block.Prefix}/{block.Length}", "first");
+            data.Add($"{block.Prefix}/{block.Length}", "last");
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RegistryBlocks))]
+    public void Every_special_purpose_registry_block_is_not_public_from_its_first_to_its_last_address(string cidr, string end)
+    {
+        var block = SpecialPurposeAddresses.IPv4.Concat(SpecialPurposeAddresses.IPv6).Single(b => $"{b.Prefix}/{b.Length}" == cidr);
+        var bytes = block.Prefix.GetAddressBytes();
+        if (end == "last")
+        {
+            for (var bit = block.Length; bit < bytes.Length * 8; bit++)
+                bytes[bit / 8] |= (byte)(0x80 >> (bit % 8));
+        }
+
+        var address = new IPAddress(bytes);
+        // Blocks inside 2001::/23 that the registry marks globally reachable stay reachable; every other address is refused.
+        var exempt = SpecialPurposeAddresses.IPv6GloballyReachable.Any(b => b.Contains(address));
+        Assert.Equal(exempt, NetworkAddresses.IsPublic(address));
+    }
+
+    [Theory]
+    [InlineData("198.18.0.1", false)]             // benchmarking
+    [InlineData("198.19.255.254", false)]
+    [InlineData("192.0.0.170", false)]            // NAT64 discovery
+    [InlineData("192.0.2.10", false)]             // TEST-NET-1
+    [InlineData("240.0.0.1", false)]
+    [InlineData("255.255.255.255", false)]
+    [InlineData("64:ff9b::7f00:1", false)]        // NAT64 of 127.0.0.1
+    [InlineData("64:ff9b::a9fe:a9fe", false)]     // NAT64 of 169.254.169.254
+    [InlineData("64:ff9b::808:808", true)]        // NAT64 of 8.8.8.8
+    [InlineData("64:ff9b:1::a00:1", false)]       // local-use translation prefix
+    [InlineData("2002:7f00:1::1", false)]         // 6to4 of 127.0.0.1
+    [InlineData("2002:c0a8:101::1", false)]       // 6to4 of 192.168.1.1
+    [InlineData("2002:808:808::1", true)]         // 6to4 of 8.8.8.8
+    [InlineData("2001:0:4136:e378:8000:63bf:80ff:fffe", false)] // Teredo, client 127.0.0.1
+    [InlineData("2001:0:7f00:1:8000:63bf:f7f7:f7f7", false)]    // Teredo, server 127.0.0.1
+    [InlineData("2001:0:808:808:8000:63bf:f7f7:f7f7", true)]    // Teredo, server and client 8.8.8.8
+    [InlineData("::7f00:1", false)]               // IPv4-compatible 127.0.0.1
+    [InlineData("::808:808", true)]               // IPv4-compatible 8.8.8.8
+    [InlineData("::ffff:0:7f00:1", false)]        // SIIT IPv4-translated 127.0.0.1
+    [InlineData("::ffff:0:a00:1", false)]         // SIIT 10.0.0.1
+    [InlineData("::ffff:10.0.0.1", false)]        // IPv4-mapped
+    [InlineData("::ffff:8.8.8.8", true)]
+    [InlineData("2001:db8::1", false)]
+    [InlineData("2001:3::1", true)]               // AMT, globally reachable inside 2001::/23
+    [InlineData("3fff::1", false)]
+    [InlineData("5f00::1", false)]
+    [InlineData("100::1", false)]
+    [InlineData("fec0::1", false)]
+    [InlineData("ff02::1", false)]
+    public void Ipv4_carried_in_ipv6_is_unwrapped_and_checked_as_ipv4(string address, bool isPublic) =>
+        Assert.Equal(isPublic, NetworkAddresses.IsPublic(IPAddress.Parse(address)));
+
+    [Theory]
+    [InlineData("198.18.0.1")]
+    [InlineData("192.0.0.170")]
+    public async Task A_url_to_a_special_purpose_address_is_refused(string host)
+    {
+        var url = $"http://{host}/red.png";
+        await using var factory = new ClipServiceFactory(new Dictionary<string, string?>
+        {
+            ["Clip:ImageUrls:Enabled"] = "true",
+            ["Clip:ImageUrls:AllowedHosts:0"] = host,
+            ["Clip:ImageUrls:TimeoutSeconds"] = "5",
+        });
+        using var client = await factory.ReadyClientAsync();
+        var detail = await AssertProblemAsync(await client.PostAsJsonAsync("/embed/image", new { image = url }), HttpStatusCode.BadRequest);
+        Assert.Contains("loopback, private or link-local", detail, StringComparison.Ordinal);
+    }
 }

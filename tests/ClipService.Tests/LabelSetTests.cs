@@ -102,6 +102,9 @@ public sealed class LabelSetTests(DefaultService service) : IClassFixture<Defaul
         var shapes = (await ListAsync(client))["shapes"];
         Assert.Equal(2, shapes.GetProperty("label_count").GetInt32());
         Assert.Equal("two shapes", shapes.GetProperty("description").GetString());
+        // The file's name, never where the server keeps it.
+        Assert.Equal("shapes.json", shapes.GetProperty("source").GetString());
+        Assert.DoesNotContain(folder.Path, await client.GetStringAsync("/label-sets"), StringComparison.Ordinal);
         // A set without templates lists none: each model puts its labels into its family's default template.
         Assert.Empty(shapes.GetProperty("templates").EnumerateArray());
         var image = Convert.ToBase64String(TestImages.Shape("blue", "star", seed: 54));

@@ -29,8 +29,24 @@ public sealed class LoggingTests
         Assert.Contains("HTTP POST /classify responded 200", output, StringComparison.Ordinal);
         Assert.Contains("(model clip-shapes, labels 2, body bytes", output, StringComparison.Ordinal);
         Assert.DoesNotContain("/health/ready responded", output, StringComparison.Ordinal);
-        Assert.Contains("Refused an unknown API key (client key-", output, StringComparison.Ordinal);
+        Assert.Contains("HTTP GET /models responded 401", output, StringComparison.Ordinal);
+        Assert.Contains("; refused an unknown API key (client key-", output, StringComparison.Ordinal);
         Assert.DoesNotContain(key, output, StringComparison.Ordinal);
         Assert.DoesNotContain(wrongKey, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Started_from_another_working_directory_it_reads_the_settings_beside_the_app()
+    {
+        // The process starts in the repository root (ServiceProcess), not in the folder of ClipService.dll.
+        Assert.NotEqual(Path.GetFullPath(ClipServiceFactory.RepositoryRoot), Path.GetDirectoryName(ServiceProcess.AppPath));
+        await using var service = await ServiceProcess.StartReadyAsync();
+        var appFolder = Path.GetDirectoryName(ServiceProcess.AppPath)!;
+        Assert.Contains($"Content root path: {appFolder}", service.Output, StringComparison.Ordinal);
+        // appsettings.json there turns the framework's request lines off (Microsoft.AspNetCore at Warning).
+        using var client = new HttpClient { BaseAddress = service.Address };
+        (await client.GetAsync("/models")).Dispose();
+        await Task.Delay(300);
+        Assert.DoesNotContain("Request starting", service.Output, StringComparison.Ordinal);
     }
 }

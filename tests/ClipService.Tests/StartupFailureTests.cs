@@ -81,6 +81,25 @@ public sealed class StartupFailureTests : IDisposable
         Assert.DoesNotContain("   at ", outcome.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_port_in_use_stops_the_warm_up_and_precompute_before_the_models_are_disposed()
+    {
+        // The default model warms up at each batch size up to 1024 (about a second) and precomputes its label sets: work that, before #24,
+        // went on running on the disposed ONNX sessions after the failure (and once crashed with a stack trace).
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
+        var outcome = await RunServiceAsync(port, $"--Clip:ModelsPath={Path.Combine(ClipServiceFactory.RepositoryRoot, "models")}",
+            "--Clip:Batching:MaxBatchSize=1024", "--Clip:PrecomputeLabelSets=true");
+        Assert.Equal(1, outcome.ExitCode);
+        var line = Assert.Single(outcome.ErrorLines);
+        Assert.Contains($"127.0.0.1:{port}: address already in use", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Ready:", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Draining", outcome.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--Clip:MaxRequestBytes=-5", "MaxRequestBytes must be between")]
     [InlineData("--Clip:MaxRequestBytes=abc", "'abc' at 'Clip:MaxRequestBytes'")]
@@ -115,5 +134,22 @@ public sealed class StartupFailureTests : IDisposable
         File.WriteAllText(Path.Combine(folder, "vocab.json"), "{ \"not\": \"a vocabulary\"");
         var outcome = await RunServiceAsync(ServiceProcess.FreePort(), $"--Clip:ModelsPath={_models}");
         AssertOneLineFailure(outcome, folder);
+    }
+
+    [Theory]
+    [InlineData("", "holds no valid key (0 malformed line(s))")]
+    [InlineData("# rotated\nshort\nhas a space 0123456789abcdef\n", "holds no valid key (2 malformed line(s))")]
+    [InlineData(null, "cannot be read")]
+    public async Task A_key_file_with_no_valid_key_stops_the_start_instead_of_opening_the_api(string? content, string expected)
+    {
+        var file = Path.Combine(_models, "keys.txt");
+        if (content is null)
+            Directory.CreateDirectory(file);
+        else
+            File.WriteAllText(file, content);
+        var outcome = await RunServiceAsync(ServiceProcess.FreePort(),
+            $"--Clip:ModelsPath={Path.Combine(ClipServiceFactory.TestModels, "tiny-clip")}", $"--Clip:Auth:ApiKeysFile={file}");
+        AssertOneLineFailure(outcome, expected);
+        Assert.Contains("Clip:Auth:ApiKeysFile", outcome.ErrorLines[0], StringComparison.Ordinal);
     }
 }

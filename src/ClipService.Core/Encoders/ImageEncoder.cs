@@ -13,6 +13,7 @@ namespace ClipService.Core.Encoders;
 public sealed class ImageEncoder : IDisposable
 {
     private readonly InferenceSession _session;
+    private readonly SessionLease _lease;
     private readonly string _inputName;
     private readonly TensorElementType _inputType;
     private readonly string _outputName;
@@ -22,6 +23,7 @@ public sealed class ImageEncoder : IDisposable
     internal ImageEncoder(EncoderSession session, string file, (int Height, int Width) preprocessedSize)
     {
         _session = session.Session;
+        _lease = new SessionLease(_session, file);
         Provider = session.Provider;
         var inputs = _session.InputMetadata;
         if (inputs.Count != 1)
@@ -59,9 +61,23 @@ public sealed class ImageEncoder : IDisposable
 
     /// <summary>Encodes <paramref name="count"/> images laid out back to back in <paramref name="pixels"/>.</summary>
     /// <param name="embeddings">Receives [count × <see cref="EmbeddingSize"/>], each row L2-normalised.</param>
+    /// <exception cref="ObjectDisposedException">The encoder has been disposed; a call in progress then keeps its session.</exception>
     public void Encode(Memory<float> pixels, int count, Span<float> embeddings)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        _lease.Enter();
+        try
+        {
+            EncodeHeld(pixels, count, embeddings);
+        }
+        finally
+        {
+            _lease.Exit();
+        }
+    }
+
+    private void EncodeHeld(Memory<float> pixels, int count, Span<float> embeddings)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(pixels.Length, count * ImageTensorLength, nameof(pixels));
         ArgumentOutOfRangeException.ThrowIfLessThan(embeddings.Length, count * EmbeddingSize, nameof(embeddings));
         if (_fixedBatch is { } batch && batch != count)
@@ -101,7 +117,8 @@ public sealed class ImageEncoder : IDisposable
         OnnxGraph.ReadNormalised(outputs[0], count, EmbeddingSize, embeddings);
     }
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>Frees the session once no call is using it; calls starting afterwards throw.</summary>
+    public void Dispose() => _lease.Release();
 
     private static Float16[] ToHalf(ReadOnlySpan<float> values)
     {

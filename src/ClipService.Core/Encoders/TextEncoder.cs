@@ -24,6 +24,7 @@ public sealed record TextInputRule(int? ConfiguredContextLength, int DefaultCont
 public sealed class TextEncoder : IDisposable
 {
     private readonly InferenceSession _session;
+    private readonly SessionLease _lease;
     private readonly string _idsName;
     private readonly TensorElementType _idsType;
     private readonly string? _maskName;
@@ -39,6 +40,7 @@ public sealed class TextEncoder : IDisposable
     internal TextEncoder(EncoderSession session, string file, TextInputRule rule)
     {
         _session = session.Session;
+        _lease = new SessionLease(_session, file);
         Provider = session.Provider;
         PadId = rule.PadId;
         _padToContext = rule.PadToContext;
@@ -85,15 +87,24 @@ public sealed class TextEncoder : IDisposable
 
     /// <summary>Encodes tokenised prompts (with their special tokens, at most <see cref="ContextLength"/>).</summary>
     /// <returns>Row-major [prompts × <see cref="EmbeddingSize"/>], each row L2-normalised.</returns>
+    /// <exception cref="ObjectDisposedException">The encoder has been disposed; a call in progress then keeps its session.</exception>
     public float[] Encode(IReadOnlyList<int[]> prompts)
     {
         ArgumentOutOfRangeException.ThrowIfZero(prompts.Count, nameof(prompts));
         var embeddings = new float[prompts.Count * EmbeddingSize];
         var runSize = _fixedBatch ?? prompts.Count;
-        for (var first = 0; first < prompts.Count; first += runSize)
+        _lease.Enter();
+        try
         {
-            var rows = Math.Min(runSize, prompts.Count - first);
-            EncodeRun(prompts, first, rows, embeddings.AsSpan(first * EmbeddingSize, rows * EmbeddingSize));
+            for (var first = 0; first < prompts.Count; first += runSize)
+            {
+                var rows = Math.Min(runSize, prompts.Count - first);
+                EncodeRun(prompts, first, rows, embeddings.AsSpan(first * EmbeddingSize, rows * EmbeddingSize));
+            }
+        }
+        finally
+        {
+            _lease.Exit();
         }
 
         return embeddings;
@@ -148,7 +159,8 @@ public sealed class TextEncoder : IDisposable
         }
     }
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>Frees the session once no call is using it; calls starting afterwards throw.</summary>
+    public void Dispose() => _lease.Release();
 
     private static int MaxLength(IReadOnlyList<int[]> prompts, int first, int count)
     {

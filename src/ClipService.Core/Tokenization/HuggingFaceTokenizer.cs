@@ -25,6 +25,7 @@ public sealed record TokenizerAdjustments(bool Lowercase = false, string? EndTok
 public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
 {
     private readonly NativeTokenizer _native;
+    private bool _disposed;
     private readonly Dictionary<string, int> _specialIds;
 
     // The native handle is not documented as safe for concurrent calls; a prompt takes microseconds.
@@ -105,7 +106,10 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         {
             var normalisable = _finalSigma ? FinalSigma.Apply(text) : text;
             lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 ids = _native.Encode(normalisable);
+            }
         }
         catch (NativeTokenizerException e)
         {
@@ -123,7 +127,17 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         return result;
     }
 
-    public void Dispose() => _native.Dispose();
+    /// <summary>Frees the native tokenizer, after a call in progress (it holds the same lock); later calls throw.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _native.Dispose();
+        }
+    }
 
     /// <summary>Whether the normalizer lowercases (a <c>Lowercase</c> step, or BERT's with <c>lowercase</c>): then the
     /// final-sigma rule is applied first, so the text is lowercased as Python's <c>str.lower</c> and transformers.js

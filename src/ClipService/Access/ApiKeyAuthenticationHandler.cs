@@ -11,16 +11,17 @@ namespace ClipService.Access;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-API-Key: &lt;key&gt;</c> against the
 /// <see cref="ApiKeyStore"/>; the identity's name is the key's short hash (<see cref="ApiKeyStore.ClientId"/>).
-/// A challenge answers 401 with <c>WWW-Authenticate: Bearer</c> and a ProblemDetails body.
+/// A challenge answers 401 with <c>WWW-Authenticate: Bearer</c> and a ProblemDetails body. A refused key is logged once,
+/// in the request's own log line (<see cref="RequestLog.RefuseKey"/>); the framework's authentication messages, which
+/// would repeat it three times more, are not written.
 /// </summary>
-public sealed partial class ApiKeyAuthenticationHandler(
+public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ApiKeyStore keys,
     IProblemDetailsService problemDetails,
     ClipMetrics metrics)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-API-Key";
@@ -33,7 +34,7 @@ public sealed partial class ApiKeyAuthenticationHandler(
         var client = ApiKeyStore.ClientId(key);
         if (!keys.IsValid(key))
         {
-            LogRejectedKey(Logger, client, Context.Connection.RemoteIpAddress);
+            RequestLog.RefuseKey(Context, client);
             return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
         }
 
@@ -70,7 +71,4 @@ public sealed partial class ApiKeyAuthenticationHandler(
             ? authorization[BearerPrefix.Length..].Trim()
             : null;
     }
-
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Refused an unknown API key (client {ClientId}) from {RemoteAddress}")]
-    private static partial void LogRejectedKey(ILogger logger, string clientId, System.Net.IPAddress? remoteAddress);
 }

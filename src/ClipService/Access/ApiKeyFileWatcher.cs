@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using ClipService.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace ClipService.Access;
@@ -7,35 +6,60 @@ namespace ClipService.Access;
 /// <summary>
 /// Re-reads <see cref="ApiKeyOptions.ApiKeysFile"/> every <see cref="PollInterval"/> and swaps the keys when its content
 /// changes. Polling the content (not file-system events) also sees Kubernetes' secret updates, which swap a symlink.
+/// A file that cannot be read (gone, a directory, no permission) or holds no valid key keeps the last good keys: one
+/// Warning per problem and <c>clip_api_keys_reload_failures_total</c> say so. With no key at all, one Warning at start.
 /// </summary>
-public sealed partial class ApiKeyFileWatcher(ApiKeyStore store, IOptions<ApiKeyOptions> options, ILogger<ApiKeyFileWatcher> logger) : BackgroundService
+public sealed partial class ApiKeyFileWatcher(ApiKeyStore store, IOptions<ApiKeyOptions> options, ClipMetrics metrics, ILogger<ApiKeyFileWatcher> logger)
+    : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.ApiKeysFile is not { Length: > 0 } file)
+        if (!store.Enabled)
+        {
+            LogKeysOff(logger);
             return;
-        var last = await ReadDigestAsync(file, stoppingToken);
+        }
+
+        if (options.Value.ApiKeysFile is not { Length: > 0 } path || store.InitialFile is not { } initial)
+            return;
+        var last = initial.ContentDigest;
+        string? problem = null; // the one last reported, so a lasting fault is reported once
         using var timer = new PeriodicTimer(PollInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                string? now;
+                string reason;
                 try
                 {
-                    var content = await File.ReadAllTextAsync(file, stoppingToken);
-                    var digest = SHA256.HashData(Encoding.UTF8.GetBytes(content));
-                    if (digest.AsSpan().SequenceEqual(last))
+                    var file = await ApiKeyFile.ReadAsync(path, stoppingToken);
+                    if (file.ContentDigest.AsSpan().SequenceEqual(last) && problem is null)
                         continue;
-                    last = digest;
-                    var skipped = store.ReplaceFileKeys(content);
-                    LogReloaded(logger, file, store.Count, skipped);
+                    last = file.ContentDigest;
+                    if (store.TryReplaceFileKeys(file))
+                    {
+                        problem = null;
+                        LogReloaded(logger, path, store.Count, file.Skipped);
+                        continue;
+                    }
+
+                    now = file.Problem(path);
+                    reason = "no_valid_key";
                 }
-                catch (IOException e)
+                catch (ApiKeyFileException e)
                 {
-                    LogUnreadable(logger, file, e.Message);
+                    now = e.Message;
+                    reason = e.Reason;
                 }
+
+                if (now == problem)
+                    continue;
+                problem = now;
+                metrics.ApiKeyReloadFailed(reason);
+                LogRefused(logger, now!, store.Count);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -43,12 +67,12 @@ public sealed partial class ApiKeyFileWatcher(ApiKeyStore store, IOptions<ApiKey
         }
     }
 
-    private static async Task<byte[]> ReadDigestAsync(string file, CancellationToken cancellationToken) =>
-        SHA256.HashData(Encoding.UTF8.GetBytes(await File.ReadAllTextAsync(file, cancellationToken)));
-
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "API keys reloaded from {File}: {Count} key(s) in force, {Skipped} malformed line(s) skipped")]
     private static partial void LogReloaded(ILogger logger, string file, int count, int skipped);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "API key file {File} cannot be read, keeping the previous keys: {Reason}")]
-    private static partial void LogUnreadable(ILogger logger, string file, string reason);
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "API key file refused, keeping the {Count} key(s) in force: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason, int count);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "API keys are off: every client is let in (set Clip:Auth:ApiKeys or Clip:Auth:ApiKeysFile)")]
+    private static partial void LogKeysOff(ILogger logger);
 }

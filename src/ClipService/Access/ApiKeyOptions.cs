@@ -3,7 +3,8 @@ using Microsoft.Extensions.Options;
 
 namespace ClipService.Access;
 
-/// <summary>The "Clip:Auth" section. With no key configured the API is open; with any, it needs one.</summary>
+/// <summary>The "Clip:Auth" section. With no key configured the API is open (a Warning at start says so); with any, it
+/// needs one. A configured key file must be readable and hold at least one valid key when the service starts.</summary>
 public sealed class ApiKeyOptions : IValidatableObject
 {
     public const string SectionName = "Clip:Auth";
@@ -20,8 +21,23 @@ public sealed class ApiKeyOptions : IValidatableObject
     {
         if (ApiKeys.Any(k => !ApiKeyStore.IsWellFormed(k)))
             yield return new ValidationResult($"every key must be at least {MinimumKeyLength} characters with no spaces.", [nameof(ApiKeys)]);
-        if (!string.IsNullOrEmpty(ApiKeysFile) && !File.Exists(ApiKeysFile))
-            yield return new ValidationResult($"the file '{ApiKeysFile}' does not exist.", [nameof(ApiKeysFile)]);
+        if (!string.IsNullOrEmpty(ApiKeysFile) && FileProblem(ApiKeysFile) is { } problem)
+            yield return new ValidationResult($"{problem}.", [nameof(ApiKeysFile)]);
+    }
+
+    // A file configured but unusable stops the start: serving with no key would let every client in.
+    private static string? FileProblem(string path)
+    {
+        if (!File.Exists(path) && !Directory.Exists(path))
+            return $"the file '{path}' does not exist";
+        try
+        {
+            return ApiKeyFile.Read(path).Problem(path);
+        }
+        catch (ApiKeyFileException e)
+        {
+            return e.Message;
+        }
     }
 }
 

@@ -5,9 +5,10 @@ using Microsoft.Extensions.Options;
 namespace ClipService.Access;
 
 /// <summary>
-/// The keys in force: <see cref="ApiKeyOptions.ApiKeys"/> plus the lines of <see cref="ApiKeyOptions.ApiKeysFile"/>
-/// (replaced by <see cref="ApiKeyFileWatcher"/> when the file changes). Only SHA-256 digests are kept; a presented key
-/// is hashed and compared with every digest in constant time, so neither timing nor logs reveal a key.
+/// The keys in force: <see cref="ApiKeyOptions.ApiKeys"/> plus the keys of <see cref="ApiKeyOptions.ApiKeysFile"/>
+/// (replaced by <see cref="ApiKeyFileWatcher"/> when the file changes, never by a reading with no valid key). Only
+/// SHA-256 digests are kept; a presented key is hashed and compared with every digest in constant time, so neither
+/// timing nor logs reveal a key.
 /// </summary>
 public sealed class ApiKeyStore
 {
@@ -17,9 +18,18 @@ public sealed class ApiKeyStore
     public ApiKeyStore(IOptions<ApiKeyOptions> options)
     {
         _configured = [.. options.Value.ApiKeys.Select(Digest)];
-        if (options.Value.ApiKeysFile is { Length: > 0 } file)
-            ReplaceFileKeys(File.ReadAllText(file));
+        // The options validator has read the file at start; one that has since become unusable still fails the start.
+        if (options.Value.ApiKeysFile is { Length: > 0 } path)
+        {
+            var file = ApiKeyFile.Read(path);
+            if (!TryReplaceFileKeys(file))
+                throw new InvalidOperationException($"{ApiKeyOptions.SectionName}:{nameof(ApiKeyOptions.ApiKeysFile)}: {file.Problem(path)}.");
+            InitialFile = file;
+        }
     }
+
+    /// <summary>The key file's reading the store started with, if a file is configured.</summary>
+    internal ApiKeyFile? InitialFile { get; }
 
     /// <summary>True when at least one key is configured, so requests need one.</summary>
     public bool Enabled => _configured.Length > 0 || _fromFile.Length > 0;
@@ -42,15 +52,15 @@ public sealed class ApiKeyStore
     /// <summary>What logs and rate limits call the client with <paramref name="key"/>: a short hash, never the key.</summary>
     public static string ClientId(string key) => "key-" + Convert.ToHexStringLower(Digest(key).AsSpan(0, 4));
 
-    /// <summary>Takes the file's lines as the file's keys; malformed lines are skipped and counted.</summary>
-    /// <returns>Lines skipped.</returns>
-    public int ReplaceFileKeys(string content)
+    /// <summary>Puts the file's keys in force, unless it holds none: then the keys in force stay.</summary>
+    /// <returns>False when <paramref name="file"/> was refused.</returns>
+    public bool TryReplaceFileKeys(ApiKeyFile file)
     {
-        var lines = content.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Where(l => !l.StartsWith('#')).ToList();
-        _fromFile = [.. lines.Where(IsWellFormed).Select(Digest)];
-        return lines.Count(l => !IsWellFormed(l));
+        if (file.Digests.Length == 0)
+            return false;
+        _fromFile = file.Digests;
+        return true;
     }
 
-    private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+    internal static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }

@@ -21,6 +21,7 @@ public sealed class ClipMetrics
     private readonly Histogram<int> _imageBatchSize;
     private readonly Histogram<double> _encoderDuration;
     private readonly Counter<long> _rejected;
+    private readonly Counter<long> _apiKeyReloadFailures;
 
     public ClipMetrics(IMeterFactory meterFactory)
     {
@@ -31,6 +32,8 @@ public sealed class ClipMetrics
         _encoderDuration = Meter.CreateHistogram("clip.encoder.duration", "s", "Duration of one encoder call.",
             tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _rejected = Meter.CreateCounter<long>("clip.requests.rejected", "{request}", "Requests turned away, by reason.");
+        _apiKeyReloadFailures = Meter.CreateCounter<long>("clip.api_keys.reload_failures", "{reload}",
+            "Changes of the API key file that were refused (unreadable, or no valid key), so the previous keys stayed in force.");
     }
 
     public Meter Meter { get; }
@@ -50,6 +53,8 @@ public sealed class ClipMetrics
     }
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ApiKeyReloadFailed(string reason) => _apiKeyReloadFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     /// <summary>Records the encoder duration and ends the spans when disposed.</summary>
     public sealed class EncoderCall(ClipMetrics metrics, string model, string encoder, IReadOnlyList<Activity> spans) : IDisposable

@@ -32,9 +32,14 @@ public sealed class QuietRequestLog
 public static class RequestLog
 {
     private const string FieldsKey = "RequestLog.Fields";
+    private const string RefusedKeyKey = "RequestLog.RefusedKey";
 
     public const string MessageTemplate =
-        "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (model {Model}, labels {LabelCount}, body bytes {BodyBytes})";
+        "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (model {Model}, labels {LabelCount}, body bytes {BodyBytes}){RefusedKey:l}";
+
+    /// <summary>Records that the request's API key was refused: its line then ends with the key's short hash
+    /// (<paramref name="clientId"/>, never the key) and the address it came from.</summary>
+    public static void RefuseKey(HttpContext context, string clientId) => context.Items[RefusedKeyKey] = clientId;
 
     /// <summary>Adds the request-log filter to every endpoint of <paramref name="group"/>.</summary>
     public static RouteGroupBuilder WithRequestLog(this RouteGroupBuilder group) => group.AddEndpointFilter(Filter);
@@ -47,8 +52,10 @@ public static class RequestLog
         return result;
     }
 
-    public static void Configure(RequestLoggingOptions options)
+    /// <param name="logger">This host's logger: Serilog's static one is whichever host was built last.</param>
+    public static void Configure(RequestLoggingOptions options, Serilog.ILogger logger)
     {
+        options.Logger = logger;
         options.MessageTemplate = MessageTemplate;
         options.EnrichDiagnosticContext = Enrich;
         options.GetLevel = Level;
@@ -67,5 +74,8 @@ public static class RequestLog
         diagnostics.Set("Model", fields?.Model ?? "-");
         diagnostics.Set("LabelCount", (object?)fields?.LabelCount ?? "-");
         diagnostics.Set("BodyBytes", (object?)context.Request.ContentLength ?? "-");
+        diagnostics.Set("RefusedKey", context.Items[RefusedKeyKey] is string client
+            ? $"; refused an unknown API key (client {client}) from {context.Connection.RemoteIpAddress}"
+            : "");
     }
 }

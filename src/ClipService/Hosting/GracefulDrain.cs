@@ -13,6 +13,7 @@ namespace ClipService.Hosting;
 public sealed partial class GracefulDrain(
     DrainState state,
     IServer server,
+    IHostApplicationLifetime lifetime,
     IOptions<ShutdownOptions> options,
     ILogger<GracefulDrain> logger) : IHostedLifecycleService
 {
@@ -22,7 +23,8 @@ public sealed partial class GracefulDrain(
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        if (!state.BeginDraining())
+        // A start that failed (a port in use) has nothing to drain.
+        if (!lifetime.ApplicationStarted.IsCancellationRequested || !state.BeginDraining())
             return;
         var settings = options.Value;
         // The in-memory test server has no listener for a balancer to drain from: stop at once there.
@@ -40,7 +42,7 @@ public sealed partial class GracefulDrain(
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
         _onTimeout.Dispose();
-        if (Environment.ExitCode != AbortedExitCode)
+        if (state.IsDraining && Environment.ExitCode != AbortedExitCode)
             LogDrained(logger);
         return Task.CompletedTask;
     }

@@ -82,7 +82,7 @@ public static class ServiceDefaults
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
         // Outermost, so the request log records the status the client gets (problem details included).
-        app.UseSerilogRequestLogging(RequestLog.Configure);
+        app.UseSerilogRequestLogging(options => RequestLog.Configure(options, app.Services.GetRequiredService<Serilog.ILogger>()));
         app.UseRequestDeadlines();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

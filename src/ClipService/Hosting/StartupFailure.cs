@@ -12,14 +12,15 @@ public static class StartupFailure
     /// in use, no models, a model folder that does not load, CUDA required but missing) ends the process with exit
     /// code 1 and one line on stderr saying why, not a stack trace: whether it is thrown while the app is built
     /// (Kestrel reads its options then) or while it starts. Models are loaded while the host starts, before the
-    /// server listens, so such a failure happens before anything answers.
+    /// server listens, so such a failure happens before anything answers. Work that had started is stopped and awaited
+    /// before the models are disposed.
     /// </summary>
     public static async Task<int> RunAsync(string[] args, Action<WebApplicationBuilder> configure, Action<WebApplication> pipeline)
     {
         WebApplication app;
         try
         {
-            var builder = WebApplication.CreateBuilder(args);
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot(args) });
             configure(builder);
             app = builder.Build();
             pipeline(app);
@@ -42,7 +43,9 @@ public static class StartupFailure
             }
             catch (Exception e)
             {
-                return await ReportAsync(e);
+                var exitCode = await ReportAsync(e);
+                await StopBackgroundWorkAsync(app);
+                return exitCode;
             }
 
             await app.WaitForShutdownAsync();
@@ -53,6 +56,37 @@ public static class StartupFailure
             await app.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// After a failed start, stops what had started (the models' warm-up, the label-set precompute, the key-file
+    /// watcher) and waits for it, so none of it still runs on the models when the app disposes them.
+    /// </summary>
+    private static async Task StopBackgroundWorkAsync(WebApplication app)
+    {
+        using var timeout = new CancellationTokenSource(StopAfterFailureTimeout);
+        try
+        {
+            await app.StopAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The failure has been reported; a service that also fails to stop (the server that never bound) adds nothing.
+        }
+    }
+
+    private static readonly TimeSpan StopAfterFailureTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The app's own folder, so that started from any working directory it reads the appsettings.json beside it; null
+    /// (the host's default) when the content root is given (<c>--contentRoot</c>, ASPNETCORE_CONTENTROOT,
+    /// DOTNET_CONTENTROOT), as WebApplicationFactory gives it in tests.
+    /// </summary>
+    private static string? ContentRoot(string[] args) =>
+        args.Any(a => a.TrimStart('-', '/').StartsWith(HostDefaults.ContentRootKey, StringComparison.OrdinalIgnoreCase))
+        || Environment.GetEnvironmentVariable("ASPNETCORE_" + HostDefaults.ContentRootKey.ToUpperInvariant()) is { Length: > 0 }
+        || Environment.GetEnvironmentVariable("DOTNET_" + HostDefaults.ContentRootKey.ToUpperInvariant()) is { Length: > 0 }
+            ? null
+            : AppContext.BaseDirectory;
 
     private static async Task<int> ReportAsync(Exception e)
     {

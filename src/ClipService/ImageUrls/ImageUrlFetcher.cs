@@ -7,7 +7,7 @@ namespace ClipService.ImageUrls;
 
 /// <summary>
 /// Fetches images given as http(s) URLs, when Clip:ImageUrls:Enabled: only from Clip:ImageUrls:AllowedHosts, never
-/// from non-public addresses unless allowed, redirects followed only within the same host, the size checked before
+/// from non-public addresses unless allowed, redirects followed only to the same scheme, host and port, the size checked before
 /// (Content-Length) and while reading, a content type of image/*, everything within one deadline.
 /// </summary>
 public sealed class ImageUrlFetcher(IHttpClientFactory clients, IOptions<ImageUrlOptions> options) : IImageUrlFetcher
@@ -53,8 +53,13 @@ public sealed class ImageUrlFetcher(IHttpClientFactory clients, IOptions<ImageUr
             if (IsRedirect(response.StatusCode) && response.Headers.Location is { } location)
             {
                 var next = location.IsAbsoluteUri ? location : new Uri(current, location);
-                if (!string.Equals(next.Host, url.Host, StringComparison.OrdinalIgnoreCase) || next.Scheme is not ("http" or "https"))
-                    throw new BadRequestException($"'{field}': {url.Host} redirects to another host ({next.Host}); redirects are followed only within the same host.");
+                // Same scheme, host and port only: no https → http downgrade, no hop to another service on the host.
+                if (!string.Equals(next.Host, url.Host, StringComparison.OrdinalIgnoreCase) || next.Scheme != url.Scheme || next.Port != url.Port)
+                {
+                    throw new BadRequestException(
+                        $"'{field}': {Origin(url)} redirects to {Origin(next)}; redirects are followed only to the same scheme, host and port.");
+                }
+
                 if (redirects >= settings.MaxRedirects)
                     throw new BadRequestException($"'{field}': more than {settings.MaxRedirects} redirects (Clip:ImageUrls:MaxRedirects).");
                 current = next;
@@ -96,6 +101,8 @@ public sealed class ImageUrlFetcher(IHttpClientFactory clients, IOptions<ImageUr
         if (!settings.IsAllowed(url.Host))
             throw new BadRequestException($"'{field}': the host '{url.Host}' is not in Clip:ImageUrls:AllowedHosts.");
     }
+
+    private static string Origin(Uri url) => Echo.Of(url.GetLeftPart(UriPartial.Authority), 200);
 
     private static bool IsRedirect(HttpStatusCode status) => (int)status is >= 300 and < 400 and not 304;
 }

@@ -9,27 +9,52 @@ public sealed class ForbiddenAddressException(string host) : Exception($"'{host}
     public string Host { get; } = host;
 }
 
-/// <summary>Which addresses are not on the public internet: loopback, private, link-local, carrier-grade NAT, multicast, unspecified.</summary>
+/// <summary>
+/// Which addresses are on the public internet: none in <see cref="SpecialPurposeAddresses"/>, and, for the IPv6 forms
+/// that carry an IPv4 address, that address too (checked as IPv4).
+/// </summary>
 internal static class NetworkAddresses
 {
     public static bool IsPublic(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
-            address = address.MapToIPv4();
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
-            return false;
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        var embedded = EmbeddedIPv4(address);
+        if (embedded.Count > 0)
+            return embedded.TrueForAll(IsPublic);
+        return SpecialPurposeAddresses.Find(address) is null;
+    }
+
+    /// <summary>
+    /// The IPv4 addresses an IPv6 address carries: IPv4-mapped <c>::ffff:0:0/96</c> and IPv4-compatible <c>::/96</c>
+    /// (RFC 4291), IPv4-translated <c>::ffff:0:0:0/96</c> (SIIT, RFC 2765), NAT64's well-known <c>64:ff9b::/96</c>
+    /// (RFC 6052), 6to4 <c>2002::/16</c> (RFC 3056, bits 16-47) and Teredo <c>2001::/32</c> (RFC 4380: the server in
+    /// bits 32-63, the client's address inverted in the last 32).
+    /// </summary>
+    internal static List<IPAddress> EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+            return [];
+        var b = address.GetAddressBytes();
+        static bool Zero(ReadOnlySpan<byte> bytes) => !bytes.ContainsAnyExcept((byte)0);
+        var last = new IPAddress(b.AsSpan(12, 4));
+        if (Zero(b.AsSpan(0, 10)) && b[10] == 0xFF && b[11] == 0xFF)
+            return [last]; // IPv4-mapped
+        if (Zero(b.AsSpan(0, 8)) && b[8] == 0xFF && b[9] == 0xFF && Zero(b.AsSpan(10, 2)))
+            return [last]; // IPv4-translated (SIIT)
+        if (Zero(b.AsSpan(0, 12)) && !Zero(b.AsSpan(12, 3)))
+            return [last]; // IPv4-compatible (:: and ::1 are left to the table)
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B && Zero(b.AsSpan(4, 8)))
+            return [last]; // NAT64 well-known prefix
+        if (b[0] == 0x20 && b[1] == 0x02)
+            return [new IPAddress(b.AsSpan(2, 4))]; // 6to4
+        if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0)
         {
-            var first = address.GetAddressBytes()[0];
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (first & 0xFE) == 0xFC);
+            var client = b.AsSpan(12, 4).ToArray();
+            for (var i = 0; i < client.Length; i++)
+                client[i] ^= 0xFF;
+            return [new IPAddress(b.AsSpan(4, 4)), new IPAddress(client)]; // Teredo
         }
 
-        var b = address.GetAddressBytes();
-        return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224
-            || (b[0] == 172 && b[1] >= 16 && b[1] <= 31)
-            || (b[0] == 192 && b[1] == 168)
-            || (b[0] == 169 && b[1] == 254)
-            || (b[0] == 100 && b[1] >= 64 && b[1] <= 127));
+        return [];
     }
 
     /// <summary>

@@ -53,6 +53,14 @@ public sealed partial class LabelSetEmbeddings(
         }
     }
 
+    /// <summary>Completes once the computations running now have ended, however they end (or when
+    /// <paramref name="cancellationToken"/> fires).</summary>
+    public async Task WhenComputationsEndAsync(CancellationToken cancellationToken)
+    {
+        var running = _computed.Values.Where(l => l.IsValueCreated && !l.Value.IsCompleted).Select(l => l.Value).ToArray();
+        await ((Task)Task.WhenAll(running)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
     private async Task<TextEmbeddings> ComputeAsync(ClipModel model, LabelSet set, EncoderPriority priority)
     {
         // Embeddings of earlier versions of this set are no longer reachable.

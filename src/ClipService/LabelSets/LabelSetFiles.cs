@@ -11,6 +11,8 @@ public sealed class LabelSetFileException(string message) : Exception(message);
 /// <summary>Reads label-set JSON: the built-in ones compiled into the service and NAME.json files in a folder.</summary>
 internal static class LabelSetFiles
 {
+    public const string BuiltInSource = "built-in";
+
     private const string ResourcePrefix = "labelsets/";
     private static readonly JsonSerializerOptions s_json = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
@@ -23,7 +25,7 @@ internal static class LabelSetFiles
         {
             using var stream = assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream, Encoding.UTF8);
-            yield return Parse(Path.GetFileNameWithoutExtension(resource), reader.ReadToEnd(), "built-in", maxLabels);
+            yield return Parse(Path.GetFileNameWithoutExtension(resource), reader.ReadToEnd(), BuiltInSource, maxLabels);
         }
     }
 

@@ -32,6 +32,17 @@ public sealed partial class LabelSetPrecompute(
         }
     }
 
+    /// <summary>
+    /// Stops the precompute, then waits for every label-set computation still running (a caller that stops waiting
+    /// leaves its computation going; computations stop with the application between encoder runs), so none runs on
+    /// a model after the host disposes it.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await embeddings.WhenComputationsEndAsync(cancellationToken);
+    }
+
     private async Task PrecomputeAsync(CancellationToken stoppingToken)
     {
         while (!registry.IsReady)

@@ -7,7 +7,7 @@ namespace ClipService.LabelSets;
 /// <param name="LabelCount">How many labels (classes) it has.</param>
 /// <param name="Templates">The templates its labels are put in; empty when the set names none, and then each model's
 /// default template is used (its family's: "a photo of a {}." for CLIP, "This is a photo of {}." for SigLIP).</param>
-/// <param name="Source">"built-in", or the file it was read from.</param>
+/// <param name="Source">"built-in", or the name of the file in Clip:LabelSetsPath it was read from (never the server's path).</param>
 public sealed record LabelSetInfo(string Name, int LabelCount, IReadOnlyList<string> Templates, string? Description, string Source);
 
 public static class LabelSetsApi
@@ -29,6 +29,8 @@ public static class LabelSetsApi
     internal static Ok<List<LabelSetInfo>> ListLabelSets(LabelSetCatalog catalog) =>
         TypedResults.Ok(catalog.All
             .OrderBy(s => s.Name, StringComparer.Ordinal)
-            .Select(s => new LabelSetInfo(s.Name, s.Labels.Count, s.Templates ?? [], s.Description, s.Source))
+            .Select(s => new LabelSetInfo(s.Name, s.Labels.Count, s.Templates ?? [], s.Description, PublicSource(s)))
             .ToList());
+
+    private static string PublicSource(LabelSet set) => set.Source == LabelSetFiles.BuiltInSource ? set.Source : Path.GetFileName(set.Source);
 }

@@ -58,21 +58,25 @@ public sealed partial class ModelLoader(
     {
         // Let the host finish starting (and answer /health/live) before the slow part.
         await Task.Yield();
+        // Stopping begins with the application's token, before this service's turn to stop comes (a failed start
+        // stops the host at once): the warm-up ends at its next run then, and the models are never marked ready.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         try
         {
             foreach (var (model, loadMs) in _loaded)
             {
-                stoppingToken.ThrowIfCancellationRequested();
+                stopping.Token.ThrowIfCancellationRequested();
                 var started = Stopwatch.GetTimestamp();
-                await inference.WarmUpAsync(model, stoppingToken);
+                await inference.WarmUpAsync(model, stopping.Token);
                 var warmUpMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 LogModelLoaded(logger, model.Name, model.Provider, model.EmbeddingSize, model.Image.Height, model.ContextLength, loadMs, warmUpMs);
             }
 
+            stopping.Token.ThrowIfCancellationRequested();
             registry.MarkReady();
             LogReady(logger, registry.Catalog.Folders.Count, registry.DefaultModel);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
         }
         catch (Exception e)

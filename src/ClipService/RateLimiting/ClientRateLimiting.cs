@@ -9,12 +9,15 @@ using Microsoft.Extensions.Options;
 namespace ClipService.RateLimiting;
 
 /// <summary>
-/// ASP.NET Core's rate limiter, one fixed one-minute window per client (<see cref="RateLimitingOptions"/>): beyond
-/// the permits a request gets 429 with Retry-After and a ProblemDetails body. Probe endpoints are not limited, nor are
+/// ASP.NET Core's rate limiter, one fixed one-minute window per client (<see cref="RateLimitingOptions"/>,
+/// <see cref="ClientWindowLimiter"/>): beyond the permits a request gets 429 with Retry-After (the seconds left in the
+/// client's window) and a ProblemDetails body. Probe endpoints are not limited, nor are
 /// requests for no endpoint (the try-it page's files): the limit is on the API.
 /// </summary>
 public static class ClientRateLimiting
 {
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services)
     {
         services.AddRateLimiter(_ => { });
@@ -26,12 +29,7 @@ public static class ClientRateLimiting
             limiter.OnRejected = RejectAsync;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => permits == 0 || context.GetEndpoint() is null
                 ? RateLimitPartition.GetNoLimiter("")
-                : RateLimitPartition.GetFixedWindowLimiter(ClientOf(context, trusted), _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = permits,
-                    Window = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                }));
+                : RateLimitPartition.Get(ClientOf(context, trusted), _ => new ClientWindowLimiter(permits, Window, TimeProvider.System)));
         });
         return services;
     }
@@ -44,7 +42,7 @@ public static class ClientRateLimiting
     {
         var context = rejected.HttpContext;
         context.RequestServices.GetRequiredService<ClipMetrics>().Rejected(RejectionReasons.RateLimited);
-        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : Window;
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext

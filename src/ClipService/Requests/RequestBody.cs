@@ -40,8 +40,29 @@ public static class RequestBody
         }
         catch (JsonException e)
         {
-            throw new BadRequestException($"The JSON body is invalid: {e.Message}");
+            throw new BadRequestException($"The JSON body is invalid: {JsonProblem(e)}");
         }
+    }
+
+    // The serializer names .NET types ("could not be converted to System.Nullable`1[System.Int32]"): say what the field
+    // takes instead, in JSON's words.
+    private static string JsonProblem(JsonException e)
+    {
+        if (e.Path is not { } path || !e.Message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal))
+            return e.Message;
+        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+        var type = e.Message["The JSON value could not be converted to ".Length..];
+        var expected = type switch
+        {
+            _ when type.Contains("Int32", StringComparison.Ordinal) => $"a whole number from {int.MinValue} to {int.MaxValue}",
+            _ when type.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+            _ when type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) => "a number",
+            _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+            _ when type.Contains("List", StringComparison.Ordinal) || type.Contains("[]", StringComparison.Ordinal) => "a list",
+            _ when type.StartsWith("System.String", StringComparison.Ordinal) => "a string",
+            _ => "a value of another type",
+        };
+        return $"'{Echo.Of(field)}' must be {expected} (line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}).";
     }
 
     /// <summary>An uploaded file's bytes; an empty upload is a 400.</summary>
@@ -77,6 +98,6 @@ public static class RequestBody
             return null;
         return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
             ? number
-            : throw new BadRequestException($"'{field}' must be a whole number; got '{Echo.Of(value)}'.");
+            : throw new BadRequestException($"'{field}' must be a whole number from {int.MinValue} to {int.MaxValue}; got '{Echo.Of(value)}'.");
     }
 }
