@@ -65,6 +65,9 @@ HEALTHCHECK --interval=10s --timeout=10s --start-period=60s --retries=3 \
     CMD ["dotnet", "/app/ClipService.dll", "healthcheck"]
 ENTRYPOINT ["dotnet", "/app/ClipService.dll"]
 
+# Both runtime bases are Ubuntu 24.04 (glibc 2.39): the native tokenizer library of the non-CLIP families
+# (Tokenizers.DotNet) needs glibc 2.34 or newer; deploy/container-test.sh checks that the image serves every family.
+
 # Default target. Nothing here runs a command in the image (no RUN): the chiseled runtime has no shell.
 # Its last lines repeat the cuda target's: a Dockerfile shares instructions between stages on different bases only
 # through `FROM stage-${ARG}`, which podman 4.3 (Debian 12, what deploy/container-test.sh runs) cannot build.
