@@ -102,7 +102,11 @@ public sealed record ModelConfig
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream);
+            var doc = JsonDocument.Parse(stream);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                return doc;
+            doc.Dispose();
+            throw new ModelFolderException($"{path} is not a JSON object.");
         }
         catch (JsonException e)
         {
@@ -122,7 +126,7 @@ public sealed record ModelConfig
 
     private static int? Int(JsonElement element, string name, string path) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
-            ? value.TryGetInt32(out var number) ? number : throw new ModelFolderException($"{path}: '{name}' must be an integer.")
+            ? value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : throw new ModelFolderException($"{path}: '{name}' must be an integer.")
             : null;
 
     private static float? Float(JsonElement element, string name, string path) =>
