@@ -42,6 +42,9 @@ public sealed record ModelConfig
     /// <summary>The pad token the tokenizer config names.</summary>
     public string? PadToken { get; init; }
 
+    /// <summary>open_clip's <c>text_cfg.tokenizer_kwargs.clean</c> (immich's exports); null when absent.</summary>
+    public string? OpenClipTextClean { get; init; }
+
     public static ModelConfig Read(string? configPath, string tokenizerDirectory)
     {
         var config = new ModelConfig();
@@ -61,6 +64,7 @@ public sealed record ModelConfig
                 DeclaresLogitBias = root.ValueKind == JsonValueKind.Object
                     && (root.TryGetProperty("init_logit_bias", out _) || root.TryGetProperty("trained_logit_bias", out _)),
                 TokenizerClass = String(root, "tokenizer_class"),
+                OpenClipTextClean = text.ValueKind == JsonValueKind.Object && text.TryGetProperty("tokenizer_kwargs", out var kwargs) ? String(kwargs, "clean") : null,
             };
             if (config.TrainedLogitScale is <= 0 or > 1000)
                 throw new ModelFolderException($"{configPath}: trained_logit_scale must be in (0, 1000], the linear scale (not its logarithm).");
