@@ -38,33 +38,20 @@ internal static class OpenClipText
 
     public static string Clean(string text, TextCleaning cleaning)
     {
-        if (cleaning == TextCleaning.None)
-            return text;
+        if (cleaning != TextCleaning.Canonicalize)
+            return cleaning == TextCleaning.None ? text : ClipTextCleaner.FoldWhitespace(text);
         var builder = new StringBuilder(text.Length);
-        var pendingSpace = false;
         foreach (var c in text)
         {
-            var ch = cleaning == TextCleaning.Canonicalize && c == '_' ? ' ' : c;
-            if (cleaning == TextCleaning.Canonicalize && IsAsciiPunctuation(ch))
-                continue;
-            if (IsPythonWhitespace(ch))
-            {
-                pendingSpace = builder.Length > 0;
-                continue;
-            }
-
-            if (pendingSpace)
+            if (c == '_')
                 builder.Append(' ');
-            pendingSpace = false;
-            builder.Append(ch);
+            else if (!IsAsciiPunctuation(c))
+                builder.Append(c);
         }
 
-        return builder.ToString();
+        return ClipTextCleaner.FoldWhitespace(builder.ToString());
     }
 
     /// <summary>Python's <c>string.punctuation</c>.</summary>
     private static bool IsAsciiPunctuation(char c) => c is >= '!' and <= '/' or >= ':' and <= '@' or >= '[' and <= '`' or >= '{' and <= '~';
-
-    /// <summary><c>str.isspace</c>: .NET's white space plus the four information separators Python also splits on.</summary>
-    private static bool IsPythonWhitespace(char c) => char.IsWhiteSpace(c) || c is >= '\u001C' and <= '\u001F';
 }
