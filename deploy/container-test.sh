@@ -35,7 +35,8 @@ haproxy_pid=
 cleanup() {
     local c
     for c in "${containers[@]}"; do "${P[@]}" rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
-    [ -n "$haproxy_pid" ] && kill "$haproxy_pid" 2>/dev/null || true
+    # Waited for: a run straight after this one must not find this HAProxy still bound to a port it reuses.
+    if [ -n "$haproxy_pid" ]; then kill "$haproxy_pid" 2>/dev/null; wait "$haproxy_pid" 2>/dev/null; fi || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -92,7 +93,8 @@ build_bases() {
 free_port() {
     local port
     while :; do
-        port=$((20000 + RANDOM % 30000))
+        # Not $RANDOM: each $(free_port) subshell starts from the same seed, so runs in a row drew the same ports.
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
     done
 }
