@@ -176,7 +176,9 @@ def main() -> None:
             "by_outline": breakdown(f_hits, f_infos, lambda i: i["outline"] if "outline" in i else None),
             "by_format": breakdown(f_hits, f_infos, lambda i: i["format"]),
             "by_fill_max_channel": breakdown(f_hits, f_infos, lambda i: max(i["fill_rgb"]),
-                                             [(0, 12), (12, 20), (20, 28), (28, 40)]),
+                                             [(0, 12), (12, 20), (20, 28), (28, 40), (40, 256)]),
+            "by_ring_width": breakdown(f_hits, f_infos, lambda i: i.get("ring_width"),
+                                       [(0, 0.25), (0.25, 0.35), (0.35, 0.46)]),
         }
         result["focus"] = {args.focus: focus}
         print(f"\n{args.focus}: {len(f_infos)} pictures, recall {focus['recall']:.2f} (colour prompt alone "
