@@ -1,166 +1,194 @@
 #!/usr/bin/python3
-"""The default model (models/clip-shapes) on pictures from a generator of its own, through the running service.
+"""Evaluate the default model (or any model folder this tooling exported) on the independent generator.
 
-  dotnet run --project src/ClipService &                  # the service on the default model, port 8080
-  /usr/bin/python3 tools/evaluate_default_model.py [--per-class 40] [--url http://localhost:8080] [--out report.json]
+  /usr/bin/python3 tools/evaluate_default_model.py                      # models/clip-shapes, seed 424242, 50 per pair
+  /usr/bin/python3 tools/evaluate_default_model.py --model /tmp/v4 --json /tmp/v4.json
+  /usr/bin/python3 tools/evaluate_default_model.py --focus "black triangle" --focus-extra 400
 
-The pictures are drawn here with PIL's ImageDraw, independently of tools/clipkit/shapes.py (the training renderer):
-its own colour shades, backgrounds (flat, two-tone, gradient, noise), sizes, rotations, outline-only shapes and JPEG.
-Each is classified against the 48 "colour shape" labels with POST /classify (the path users hit, the service's
-exact preprocessing), and the script reports per-class recall, the commonest confusions and, for the weakest
-classes, recall split by the picture's attributes (background brightness, shape size, outline), to say why.
+Pictures come from tools/independent_shapes.py (written apart from the training renderer), are preprocessed as
+the service does (PIL bicubic to 64 on the short side, centre crop; tools/clipkit/preprocess.py) and classified
+zero-shot with the model's own towers, loaded back from its ONNX files into PyTorch (onnxruntime is not a Debian
+package): "a photo of a {colour} {shape}." over the 48 pairs, "a photo of a {colour}." over the colours and
+"a photo of a {shape}." over the shapes. Prints per-class recall (8 x 6 table), the colour and shape accuracies,
+each weak class's confusions and, for --focus (a class) and --focus-extra more pictures of it, recall broken down
+by background lightness, background kind, triangle kind and smallest angle, size, outline and file format.
+One thread.
 """
 from __future__ import annotations
 
 import argparse
 import collections
-import io
 import json
-import math
 import random
-import urllib.request
-import uuid
+import sys
+import time
+from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter
+import numpy as np
+import torch
+from torch.nn import functional as F
 
-COLOURS = {  # name: a few RGB shades, light to dark, chosen here
-    "red": [(220, 30, 30), (170, 10, 20), (255, 70, 60)],
-    "green": [(40, 170, 60), (20, 110, 40), (110, 210, 90)],
-    "blue": [(40, 80, 220), (20, 40, 150), (80, 140, 255)],
-    "yellow": [(245, 220, 30), (255, 240, 90), (220, 200, 20)],
-    "orange": [(255, 140, 20), (240, 110, 10), (255, 165, 60)],
-    "purple": [(130, 40, 170), (90, 20, 130), (170, 90, 210)],
-    "black": [(10, 10, 10), (35, 35, 40), (0, 0, 0)],
-    "white": [(250, 250, 250), (230, 230, 235), (255, 255, 255)],
-}
-SHAPES = ["circle", "square", "triangle", "star", "cross", "ring"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clipkit.export import OPENAI_MEAN, OPENAI_STD, load_exported  # noqa: E402
+from clipkit.model import Clip, ClipConfig  # noqa: E402
+from clipkit.preprocess import resized_and_cropped  # noqa: E402
+from clipkit.tokenizer import AsciiClipTokenizer  # noqa: E402
+from independent_shapes import COLOURS, SHAPES, picture  # noqa: E402
 
-
-def polygon(shape: str, cx: float, cy: float, r: float, angle: float) -> list[tuple[float, float]]:
-    def at(radius: float, a: float) -> tuple[float, float]:
-        return cx + radius * math.cos(a + angle), cy + radius * math.sin(a + angle)
-
-    if shape == "square":
-        return [at(r, math.pi / 4 + k * math.pi / 2) for k in range(4)]
-    if shape == "triangle":
-        return [at(r, -math.pi / 2 + k * 2 * math.pi / 3) for k in range(3)]
-    if shape == "star":
-        return [at(r if k % 2 == 0 else r * 0.42, -math.pi / 2 + k * math.pi / 5) for k in range(10)]
-    if shape == "cross":
-        w = r * 0.33
-        points = [(w, r), (w, w), (r, w), (r, -w), (w, -w), (w, -r), (-w, -r), (-w, -w), (-r, -w), (-r, w), (-w, w), (-w, r)]
-        return [at(math.hypot(x, y), math.atan2(y, x)) for x, y in points]
-    raise ValueError(shape)
+REPO = Path(__file__).resolve().parent.parent
+PAIRS = [f"{c} {s}" for c in COLOURS for s in SHAPES]
 
 
-def background(rng: random.Random, size: int, kind: str) -> Image.Image:
-    level = rng.randint(0, 255)
-    base = tuple(max(0, min(255, level + rng.randint(-40, 40))) for _ in range(3))
-    image = Image.new("RGB", (size, size), base)
-    draw = ImageDraw.Draw(image)
-    if kind == "two-tone":
-        other = tuple(rng.randint(0, 255) for _ in range(3))
-        draw.rectangle([0, 0, size, rng.randint(size // 3, 2 * size // 3)], fill=other)
-    elif kind == "gradient":
-        for y in range(size):
-            t = y / size
-            draw.line([(0, y), (size, y)], fill=tuple(int(b * (1 - t) + (255 - b) * t) for b in base))
-    elif kind == "noise":
-        image = Image.effect_noise((size, size), rng.uniform(20, 60)).convert("RGB")
-        image = Image.blend(image, Image.new("RGB", (size, size), base), 0.6)
-    return image
+def load_model(folder: Path) -> Clip:
+    cfg = json.loads((folder / "config.json").read_text())
+    v, t = cfg["vision_config"], cfg["text_config"]
+    config = ClipConfig(embed_dim=cfg["projection_dim"], image_size=v["image_size"], patch_size=v["patch_size"],
+                        vision_width=v["hidden_size"], vision_layers=v["num_hidden_layers"],
+                        vision_heads=v["num_attention_heads"], context_length=t["max_position_embeddings"],
+                        vocab_size=t["vocab_size"], text_width=t["hidden_size"], text_layers=t["num_hidden_layers"],
+                        text_heads=t["num_attention_heads"], mlp_ratio=v["intermediate_size"] // v["hidden_size"])
+    clip = Clip(config)
+    load_exported(clip, folder)
+    return clip.eval()
 
 
-def render(rng: random.Random, colour: str, shape: str) -> tuple[bytes, dict]:
-    size = rng.choice([64, 96, 160, 224])
-    kind = rng.choice(["flat", "two-tone", "gradient", "noise"])
-    image = background(rng, size, kind)
-    draw = ImageDraw.Draw(image)
-    fill = rng.choice(COLOURS[colour])
-    scale = rng.uniform(0.22, 0.45)
-    r = size * scale
-    cx, cy = size / 2 + rng.uniform(-0.1, 0.1) * size, size / 2 + rng.uniform(-0.1, 0.1) * size
-    # An outlined circle is a ring: only the polygons are drawn outlined.
-    outline = shape not in ("circle", "ring") and rng.random() < 0.2
-    width = max(2, int(r * 0.18))
-    if shape in ("circle", "ring"):
-        box = [cx - r, cy - r, cx + r, cy + r]
-        if shape == "ring":
-            draw.ellipse(box, outline=fill, width=max(3, int(r * 0.3)))
-        elif outline:
-            draw.ellipse(box, outline=fill, width=width)
-        else:
-            draw.ellipse(box, fill=fill)
-    else:
-        points = polygon(shape, cx, cy, r, rng.uniform(-0.35, 0.35))
-        if outline:
-            draw.line(points + [points[0]], fill=fill, width=width, joint="curve")
-        else:
-            draw.polygon(points, fill=fill)
-    if rng.random() < 0.3:
-        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
-    out = io.BytesIO()
-    if rng.random() < 0.5:
-        image.save(out, "JPEG", quality=rng.randint(60, 95))
-    else:
-        image.save(out, "PNG")
-    brightness = sum(image.resize((1, 1)).getpixel((0, 0))) / 3
-    return out.getvalue(), {"background": kind, "brightness": "dark" if brightness < 85 else "mid" if brightness < 170 else "light",
-                            "size": "small" if scale < 0.3 else "large", "outline": outline}
+def render(seed: int, labels: list[str], per_label: int, size: int) -> tuple[np.ndarray, list[dict]]:
+    rng = random.Random(seed)
+    pixels = np.empty((len(labels) * per_label, size, size, 3), dtype=np.uint8)
+    infos = []
+    for i in range(len(labels) * per_label):
+        colour, shape = labels[i % len(labels)].split()
+        image, info = picture(rng, colour, shape)
+        pixels[i] = np.asarray(resized_and_cropped(image, size, size))
+        infos.append(info)
+    return pixels, infos
 
 
-def classify(url: str, image: bytes, labels: list[str]) -> str:
-    boundary = uuid.uuid4().hex
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="x"\r\n\r\n'.encode() + image + b"\r\n"]
-    parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="labels"\r\n\r\n{label}\r\n'.encode() for label in labels]
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    request = urllib.request.Request(url + "/classify", data=body, method="POST",
-                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)["labels"][0]["label"]
+@torch.no_grad()
+def classify(clip: Clip, tokenizer: AsciiClipTokenizer, pixels: np.ndarray) -> dict[str, np.ndarray]:
+    def text(labels):
+        rows = [[49406] + tokenizer.encode(f"a photo of a {label}.") + [49407] for label in labels]
+        n = max(map(len, rows))
+        ids = torch.full((len(rows), n), 49407, dtype=torch.int64)
+        mask = torch.zeros_like(ids)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = torch.tensor(r)
+            mask[i, :len(r)] = 1
+        return F.normalize(clip.encode_text(ids, mask), dim=-1)
+
+    x = torch.from_numpy(pixels).float().div_(255.0)
+    x = ((x - torch.tensor(OPENAI_MEAN)) / torch.tensor(OPENAI_STD)).permute(0, 3, 1, 2).contiguous()
+    emb = torch.cat([F.normalize(clip.encode_image(x[i:i + 256]), dim=-1) for i in range(0, len(x), 256)])
+    return {name: (emb @ text(labels).t()).argmax(dim=1).numpy()
+            for name, labels in (("pair", PAIRS), ("colour", COLOURS), ("shape", SHAPES))}
+
+
+def breakdown(hits: np.ndarray, infos: list[dict], key, bins=None) -> dict[str, str]:
+    groups: dict[str, list[bool]] = collections.defaultdict(list)
+    for hit, info in zip(hits, infos):
+        value = key(info)
+        if value is None:
+            continue
+        if bins is not None:
+            value = next(f"{lo:g}-{hi:g}" for lo, hi in bins if lo <= value < hi)
+        groups[str(value)].append(bool(hit))
+    order = [f"{lo:g}-{hi:g}" for lo, hi in bins] if bins else sorted(groups)
+    return {k: f"{sum(groups[k])}/{len(groups[k])} ({np.mean(groups[k]):.0%})" for k in order if k in groups}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default="http://localhost:8080")
-    parser.add_argument("--per-class", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=20261207)
-    parser.add_argument("--out", help="write the report as JSON here")
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "clip-shapes")
+    parser.add_argument("--seed", type=int, default=424242)
+    parser.add_argument("--per-pair", type=int, default=50)
+    parser.add_argument("--focus", default="black triangle", help="a class to break down (and --focus-extra of)")
+    parser.add_argument("--focus-extra", type=int, default=0, help="this many more pictures of --focus (seed + 1)")
+    parser.add_argument("--tokenizer-dir", type=Path, default=REPO.parent / "shared" / "clip-tokenizer")
+    parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
-    labels = [f"{c} {s}" for c in COLOURS for s in SHAPES]
-    hits, confusions = collections.Counter(), collections.Counter()
-    by_attribute = collections.defaultdict(lambda: [0, 0])
-    for label in labels:
-        colour, shape = label.split(" ")
-        for _ in range(args.per_class):
-            image, attributes = render(rng, colour, shape)
-            predicted = classify(args.url, image, labels)
-            right = predicted == label
-            hits[label] += right
-            if not right:
-                confusions[f"{label} -> {predicted}"] += 1
-            for key, value in attributes.items():
-                cell = by_attribute[(label, key, str(value))]
-                cell[0] += right
-                cell[1] += 1
-    recall = {label: hits[label] / args.per_class for label in labels}
-    weakest = sorted(recall, key=recall.get)[:5]
-    report = {
-        "images": len(labels) * args.per_class,
-        "top1": sum(hits.values()) / (len(labels) * args.per_class),
-        "weakest": {label: recall[label] for label in weakest},
-        "below_0_9": [label for label in labels if recall[label] < 0.9],
-        "confusions": dict(confusions.most_common(10)),
-        "weakest_by_attribute": {label: {f"{k}={v}": f"{h}/{n}" for (l, k, v), (h, n) in sorted(by_attribute.items()) if l == label}
-                                 for label in weakest},
-        "recall": recall,
-    }
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    torch.set_num_threads(1)
+    started = time.time()
+    clip = load_model(args.model)
+    tokenizer = AsciiClipTokenizer(args.tokenizer_dir / "vocab.json", args.tokenizer_dir / "merges.txt")
+    size = clip.config.image_size
+
+    pixels, infos = render(args.seed, PAIRS, args.per_pair, size)
+    rendered = time.time() - started
+    pred = classify(clip, tokenizer, pixels)
+    truth = np.array([PAIRS.index(f"{i['colour']} {i['shape']}") for i in infos])
+    hits = pred["pair"] == truth
+    colour_hits = pred["colour"] == truth // len(SHAPES)
+    shape_hits = pred["shape"] == truth % len(SHAPES)
+    recall = {label: float(hits[truth == k].mean()) for k, label in enumerate(PAIRS)}
+    confusion = {label: dict(collections.Counter(PAIRS[p] for p in pred["pair"][(truth == k) & ~hits]).most_common())
+                 for k, label in enumerate(PAIRS) if recall[label] < 1}
+
+    print(f"model {args.model}, independent generator seed {args.seed}: {len(truth)} pictures "
+          f"({args.per_pair} per pair), rendered in {rendered:.0f}s")
+    print(f"pairs {hits.mean():.2%}  colours {colour_hits.mean():.2%}  shapes {shape_hits.mean():.2%}  "
+          f"worst class {min(recall.values()):.2f}")
+    print("recall      " + "".join(f"{s:>9}" for s in SHAPES))
+    for c in COLOURS:
+        print(f"{c:<12}" + "".join(f"{recall[f'{c} {s}']:9.2f}" for s in SHAPES))
+    worst = sorted(recall.items(), key=lambda kv: kv[1])[:8]
+    print("weakest:", ", ".join(f"{k} {v:.2f}" for k, v in worst))
+    for label, _ in worst:
+        if label in confusion:
+            print(f"  {label} ->", ", ".join(f"{k} x{v}" for k, v in confusion[label].items()))
+
+    result = {"model": str(args.model), "seed": args.seed, "per_pair": args.per_pair, "pictures": int(len(truth)),
+              "pairs_top1": float(hits.mean()), "colour_top1": float(colour_hits.mean()),
+              "shape_top1": float(shape_hits.mean()), "worst_class": min(recall.values()),
+              "recall": recall, "confusions": confusion,
+              "by_colour": {c: float(hits[truth // len(SHAPES) == k].mean()) for k, c in enumerate(COLOURS)},
+              "by_shape": {s: float(hits[truth % len(SHAPES) == k].mean()) for k, s in enumerate(SHAPES)},
+              "by_format": breakdown(hits, infos, lambda i: i["format"])}
+
+    if args.focus:
+        focus_k = PAIRS.index(args.focus)
+        f_infos = [i for i, t in zip(infos, truth) if t == focus_k]
+        f_pred = pred["pair"][truth == focus_k]
+        if args.focus_extra:
+            extra_pixels, extra_infos = render(args.seed + 1, [args.focus], args.focus_extra, size)
+            extra_pred = classify(clip, tokenizer, extra_pixels)
+            f_infos += extra_infos
+            f_pred = np.concatenate([f_pred, extra_pred["pair"]])
+            f_colour = np.concatenate([pred["colour"][truth == focus_k], extra_pred["colour"]])
+            f_shape = np.concatenate([pred["shape"][truth == focus_k], extra_pred["shape"]])
+        else:
+            f_colour, f_shape = pred["colour"][truth == focus_k], pred["shape"][truth == focus_k]
+        f_hits = f_pred == focus_k
+        light_bins = [(0, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.7), (0.7, 1.01)]
+        focus = {
+            "pictures": len(f_infos), "recall": float(f_hits.mean()),
+            "colour_alone": float((f_colour == focus_k // len(SHAPES)).mean()),
+            "shape_alone": float((f_shape == focus_k % len(SHAPES)).mean()),
+            "predicted_as": dict(collections.Counter(PAIRS[p] for p in f_pred[~f_hits]).most_common()),
+            "by_background_lightness": breakdown(f_hits, f_infos, lambda i: i["background_lightness"], light_bins),
+            "by_background_kind": breakdown(f_hits, f_infos, lambda i: i["background_kind"]),
+            "by_triangle_kind": breakdown(f_hits, f_infos, lambda i: i.get("triangle_kind")),
+            "by_smallest_angle": breakdown(f_hits, f_infos, lambda i: i.get("triangle_min_angle"),
+                                           [(0, 35), (35, 45), (45, 55), (55, 61)]),
+            "by_shape_fraction": breakdown(f_hits, f_infos, lambda i: i["shape_fraction"],
+                                           [(0, 0.4), (0.4, 0.55), (0.55, 0.7), (0.7, 0.81)]),
+            "by_short_side": breakdown(f_hits, f_infos, lambda i: min(i["size"]),
+                                       [(0, 96), (96, 192), (192, 600)]),
+            "by_outline": breakdown(f_hits, f_infos, lambda i: i["outline"] if "outline" in i else None),
+            "by_format": breakdown(f_hits, f_infos, lambda i: i["format"]),
+            "by_fill_max_channel": breakdown(f_hits, f_infos, lambda i: max(i["fill_rgb"]),
+                                             [(0, 12), (12, 20), (20, 28), (28, 40), (40, 256)]),
+            "by_ring_width": breakdown(f_hits, f_infos, lambda i: i.get("ring_width"),
+                                       [(0, 0.25), (0.25, 0.35), (0.35, 0.46)]),
+        }
+        result["focus"] = {args.focus: focus}
+        print(f"\n{args.focus}: {len(f_infos)} pictures, recall {focus['recall']:.2f} (colour prompt alone "
+              f"{focus['colour_alone']:.2f}, shape prompt alone {focus['shape_alone']:.2f})")
+        for key, value in focus.items():
+            if isinstance(value, dict):
+                print(f"  {key}: {value}")
+    print(f"{time.time() - started:.0f}s")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ HELD_OUT = {("purple", "star"), ("orange", "ring"), ("green", "triangle")}
 # dark and light shades, narrow enough that neighbouring names do not overlap.
 HSV_RANGES = {
     "red": ((-12.0, 6.0), (0.50, 1.0), (0.38, 1.0)),
-    "orange": ((20.0, 38.0), (0.70, 1.0), (0.78, 1.0)),
-    "yellow": ((47.0, 63.0), (0.50, 1.0), (0.78, 1.0)),
+    "orange": ((20.0, 40.0), (0.70, 1.0), (0.78, 1.0)),
+    "yellow": ((43.0, 63.0), (0.50, 1.0), (0.78, 1.0)),
     "green": ((82.0, 158.0), (0.42, 1.0), (0.28, 0.95)),
     "blue": ((198.0, 246.0), (0.45, 1.0), (0.33, 1.0)),
     "purple": ((260.0, 302.0), (0.35, 1.0), (0.28, 0.92)),
@@ -51,7 +51,7 @@ def _hsv(c: np.ndarray) -> tuple[float, float, float]:
 
 def far_from(fg: np.ndarray, c: np.ndarray) -> bool:
     """A background colour that no one would call by the shape's colour name."""
-    if np.linalg.norm(c - fg) < 120.0:
+    if np.linalg.norm(c - fg) < 95.0:
         return False
     hf, sf, vf = _hsv(fg)
     hc, sc, vc = _hsv(c)
@@ -86,7 +86,7 @@ def _resize_field(field: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def background(rng: np.random.Generator, fg: np.ndarray, width: int, height: int) -> np.ndarray:
-    kind = rng.integers(0, 7)
+    kind = rng.integers(0, 8)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     xs = (xs + 0.5) / width - 0.5
     ys = (ys + 0.5) / height - 0.5
@@ -115,7 +115,7 @@ def background(rng: np.random.Generator, fg: np.ndarray, width: int, height: int
         angle = rng.uniform(0, math.pi)
         px = xs * width
         py = ys * height
-        contrast = rng.uniform(8, 30)
+        contrast = rng.uniform(8, 45)
         if kind == 4:
             phase = (px * math.cos(angle) + py * math.sin(angle)) / period
             t = np.sign(np.sin(2 * math.pi * phase)) if rng.random() < 0.5 else np.sin(2 * math.pi * phase)
@@ -124,6 +124,13 @@ def background(rng: np.random.Generator, fg: np.ndarray, width: int, height: int
             v = (-px * math.sin(angle) + py * math.cos(angle)) / period
             t = np.where((np.floor(u) + np.floor(v)) % 2 == 0, 1.0, -1.0)
         image = c1 + (t * contrast)[..., None]
+    elif kind == 7:  # two surfaces meeting at a straight edge (a horizon, a table's edge, a wall's corner)
+        c2 = background_colour(rng, fg)
+        angle = rng.uniform(0, 2 * math.pi)
+        offset = rng.uniform(-0.35, 0.35)
+        softness = rng.uniform(0.3, 3.0) / min(width, height)
+        t = np.clip((xs * math.cos(angle) + ys * math.sin(angle) - offset) / softness + 0.5, 0, 1)[..., None]
+        image = c1 * (1 - t) + c2 * t
     else:  # paper grain: a light, slightly uneven sheet with fine grain
         paper = np.clip(rng.uniform(200, 250) + rng.uniform(-15, 10, 3), 0, 255)
         base = paper if far_from(fg, paper) else c1
@@ -143,6 +150,32 @@ def _star(points: int, inner: float) -> list[tuple[float, float]]:
     return out
 
 
+def _triangle_angles(poly: list[tuple[float, float]]) -> list[float]:
+    out = []
+    for k in range(3):
+        (ax, ay), (bx, by), (cx, cy) = poly[k], poly[(k + 1) % 3], poly[(k + 2) % 3]
+        u, v = (bx - ax, by - ay), (cx - ax, cy - ay)
+        cos = (u[0] * v[0] + u[1] * v[1]) / max(1e-9, math.hypot(*u) * math.hypot(*v))
+        out.append(math.degrees(math.acos(max(-1.0, min(1.0, cos)))))
+    return out
+
+
+def _general_triangle(rng: np.random.Generator) -> list[tuple[float, float]]:
+    """Isosceles, right-angled, obtuse and scalene triangles (every angle 22-125 degrees): a base and an apex
+    anywhere above it, scaled so that its farthest vertex from the bounding-box centre is at radius 1."""
+    while True:
+        apex_x = rng.uniform(-1.3, 1.3) if rng.random() < 0.6 else 0.0  # 40% isosceles
+        height = math.exp(rng.uniform(math.log(0.45), math.log(3.6)))
+        poly = [(-1.0, 0.0), (1.0, 0.0), (apex_x, -height)]
+        angles = _triangle_angles(poly)
+        if min(angles) >= 22.0 and max(angles) <= 125.0:
+            break
+    xs, ys = [p[0] for p in poly], [p[1] for p in poly]
+    mx, my = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    far = max(math.hypot(x - mx, y - my) for x, y in poly)
+    return [((x - mx) / far, (y - my) / far) for x, y in poly]
+
+
 def outline(rng: np.random.Generator, shape: str) -> tuple[list[tuple[float, float]] | None, dict]:
     """The shape's polygon in units of its radius (None for round shapes) and its drawing parameters."""
     params: dict = {}
@@ -150,8 +183,11 @@ def outline(rng: np.random.Generator, shape: str) -> tuple[list[tuple[float, flo
         h = 0.75
         poly = [(-h, -h), (h, -h), (h, h), (-h, h)]
     elif shape == "triangle":
-        poly = [(math.cos(a), math.sin(a)) for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)]
-        poly = [(x + rng.uniform(-0.07, 0.07), y + rng.uniform(-0.07, 0.07)) for x, y in poly]
+        if rng.random() < 0.35:  # near-equilateral, slightly irregular
+            poly = [(math.cos(a), math.sin(a)) for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)]
+            poly = [(x + rng.uniform(-0.07, 0.07), y + rng.uniform(-0.07, 0.07)) for x, y in poly]
+        else:
+            poly = _general_triangle(rng)
     elif shape == "star":
         poly = _star(5, rng.uniform(0.36, 0.56))
     elif shape == "cross":
@@ -162,7 +198,7 @@ def outline(rng: np.random.Generator, shape: str) -> tuple[list[tuple[float, flo
     else:
         poly = None
         if shape == "ring":
-            params["inner"] = rng.uniform(0.35, 0.82)
+            params["inner"] = rng.uniform(0.35, 0.88)
     return poly, params
 
 
@@ -197,7 +233,7 @@ def render(rng: np.random.Generator, colour: str, shape: str, width: int, height
     cx = width / 2 + rng.uniform(-1, 1) * (side / 2 - radius)
     cy = height / 2 + rng.uniform(-1, 1) * (side / 2 - radius)
     theta = rng.uniform(0, 2 * math.pi)
-    hollow = rng.uniform(0.08, 0.2) if shape not in ("circle", "ring") and rng.random() < 0.15 else 0.0
+    hollow = rng.uniform(0.07, 0.24) if shape not in ("circle", "ring") and rng.random() < 0.3 else 0.0
     poly, params = outline(rng, shape)
     coverage = shape_coverage(poly, params, width, height, cx, cy, radius, theta, hollow)
 
