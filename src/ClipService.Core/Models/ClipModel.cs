@@ -30,6 +30,7 @@ public sealed class ClipModel : IDisposable
         Folder = folder;
         Family = family;
         Tokenizer = parts.Tokenizer;
+        TextInput = parts.TextInput;
         Scoring = parts.Scoring;
         DefaultTemplate = parts.DefaultTemplate;
         Preprocessor = preprocessor;
@@ -41,6 +42,9 @@ public sealed class ClipModel : IDisposable
     public ClipModelFolder Folder { get; }
     public IModelFamily Family { get; }
     public IPromptTokenizer Tokenizer { get; }
+
+    /// <summary>How the family lays prompts out for the text tower (padding, pad id, context).</summary>
+    public TextInputRule TextInput { get; }
 
     /// <summary>How this model's similarities become scores (softmax, sigmoid, or ranking only).</summary>
     public IScoreFunction Scoring { get; }
@@ -83,6 +87,25 @@ public sealed class ClipModel : IDisposable
             textSession.Session.Dispose();
             visionSession.Session.Dispose();
             (parts.Tokenizer as IDisposable)?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A second text encoder on its own session (the text graph loaded again), for work that must not take every
+    /// core: background work with <paramref name="provider"/>'s <see cref="ExecutionProviderOptions.IntraOpThreads"/>
+    /// set to 1 runs on the calling thread only. It embeds exactly as <see cref="Text"/> does; the caller disposes it.
+    /// </summary>
+    public TextEncoder OpenTextEncoder(ExecutionProviderOptions provider, ILogger? logger = null)
+    {
+        var session = OnnxSessionFactory.Create(Folder.TextModelPath, provider, logger);
+        try
+        {
+            return new TextEncoder(session, Folder.TextModelPath, TextInput);
+        }
+        catch
+        {
+            session.Session.Dispose();
             throw;
         }
     }
