@@ -5,7 +5,7 @@ namespace ClipService.Tests;
 
 /// <summary>
 /// deploy/container-test.sh: the CPU image built from the repository's Dockerfile, three replicas behind Debian's
-/// HAProxy, load, SIGTERM (no failed request) and SIGKILL (only in-flight requests may fail), non-root, read-only root.
+/// HAProxy, load, SIGTERM and SIGKILL (no failed request either time: HAProxy replays them), non-root, read-only root.
 /// </summary>
 public sealed class ContainerTests(ITestOutputHelper output)
 {

@@ -1,10 +1,12 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using ClipService.Admission;
 using ClipService.ImageUrls;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using static ClipService.Tests.ClassifyBatchTests;
 using static ClipService.Tests.EmbeddingsTests;
 using static ClipService.Tests.HttpAssertions;
@@ -15,8 +17,12 @@ namespace ClipService.Tests;
 public sealed class ImageUrlTests : IAsyncLifetime
 {
     private static readonly byte[] Image = TestImages.Shape("red", "circle", seed: 90);
+    private static readonly byte[] LargeImage = [.. Image, .. new byte[1_000_000]];
     private WebApplication _origin = null!;
     private int _flakyCalls;
+    private int _largeInFlight;
+    private int _largeMostInFlight;
+    private int _largeServed; // downloads begun
 
     private string Origin => _origin.Urls.First();
 
@@ -43,20 +49,103 @@ public sealed class ImageUrlTests : IAsyncLifetime
             await Task.Delay(TimeSpan.FromSeconds(60), context.RequestAborted);
             return Results.Bytes(Image, "image/png");
         });
+        // A large image (a PNG with a megabyte after its end), sent slowly; the server counts downloads in flight.
+        _origin.MapGet("/large/{n}.png", async (HttpContext context) =>
+        {
+            Interlocked.Increment(ref _largeServed);
+            var inFlight = Interlocked.Increment(ref _largeInFlight);
+            InterlockedMax(ref _largeMostInFlight, inFlight);
+            try
+            {
+                context.Response.ContentType = "image/png";
+                context.Response.ContentLength = LargeImage.Length;
+                for (var offset = 0; offset < LargeImage.Length; offset += 128 * 1024)
+                {
+                    await Task.Delay(100, context.RequestAborted);
+                    await context.Response.Body.WriteAsync(LargeImage.AsMemory(offset, Math.Min(128 * 1024, LargeImage.Length - offset)), context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _largeInFlight);
+            }
+        });
         _origin.MapGet("/flaky.png", () => Interlocked.Increment(ref _flakyCalls) == 1 ? Results.StatusCode(503) : Results.Bytes(Image, "image/png"));
         await _origin.StartAsync();
     }
 
     public async Task DisposeAsync() => await _origin.DisposeAsync();
 
-    private static ClipServiceFactory Service(bool allowPrivate = true) => new(new Dictionary<string, string?>
+    private static ClipServiceFactory Service(bool allowPrivate = true, string maxBytes = "300000", string maxFetches = "16", string maxBytesInFlight = "268435456") =>
+        new(new Dictionary<string, string?>
+        {
+            ["Clip:ImageUrls:Enabled"] = "true",
+            ["Clip:ImageUrls:AllowedHosts:0"] = "127.0.0.1",
+            ["Clip:ImageUrls:AllowPrivateNetworks"] = allowPrivate ? "true" : "false",
+            ["Clip:ImageUrls:MaxBytes"] = maxBytes,
+            ["Clip:ImageUrls:TimeoutSeconds"] = "5",
+            ["Clip:ImageUrls:MaxConcurrentFetches"] = maxFetches,
+            ["Clip:ImageUrls:MaxBytesInFlight"] = maxBytesInFlight,
+        });
+
+    private static void InterlockedMax(ref int location, int value)
     {
-        ["Clip:ImageUrls:Enabled"] = "true",
-        ["Clip:ImageUrls:AllowedHosts:0"] = "127.0.0.1",
-        ["Clip:ImageUrls:AllowPrivateNetworks"] = allowPrivate ? "true" : "false",
-        ["Clip:ImageUrls:MaxBytes"] = "300000",
-        ["Clip:ImageUrls:TimeoutSeconds"] = "5",
-    });
+        for (var seen = Volatile.Read(ref location); value > seen; seen = Volatile.Read(ref location))
+        {
+            if (Interlocked.CompareExchange(ref location, value, seen) == seen)
+                return;
+        }
+    }
+
+    [Fact]
+    public async Task A_burst_of_batches_of_large_urls_never_has_more_than_the_cap_in_flight_and_the_excess_gets_503_before_any_download()
+    {
+        await using var factory = Service(maxBytes: "2000000", maxFetches: "4", maxBytesInFlight: "16000000");
+        using var client = await factory.ReadyClientAsync();
+        const int requests = 8, urlsEach = 6;
+        var burst = Enumerable.Range(0, requests).Select(r => client.PostAsJsonAsync("/classify/batch", new
+        {
+            images = Enumerable.Range(0, urlsEach).Select(i => $"{Origin}/large/{r * urlsEach + i}.png").ToArray(),
+            labels = new[] { "red circle", "blue star" },
+        })).ToList();
+        // Meanwhile an upload, which downloads nothing, is served as usual.
+        await Task.Delay(300);
+        await Ok(await client.PostAsJsonAsync("/classify", new { image = Convert.ToBase64String(Image), labels = new[] { "red circle", "blue star" } }));
+
+        var responses = await Task.WhenAll(burst);
+        var ok = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
+        var refused = responses.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.Equal(requests, ok + refused.Count);
+        Assert.InRange(ok, 1, requests - 1);
+        Assert.InRange(_largeMostInFlight, 1, 4);
+        // A refused request downloaded nothing: every download served belongs to an answered request.
+        Assert.Equal(ok * urlsEach, _largeServed);
+        foreach (var response in refused)
+        {
+            Assert.NotNull(response.Headers.RetryAfter?.Delta);
+            Assert.Contains("Clip:ImageUrls:MaxConcurrentFetches", await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable), StringComparison.Ordinal);
+        }
+
+        // Everything is given back once the requests are over.
+        var budget = factory.Services.GetRequiredService<FetchBudget>();
+        Assert.Equal((0, 0L), (budget.Fetches, budget.Bytes));
+    }
+
+    [Fact]
+    public async Task Urls_whose_images_together_exceed_the_bytes_in_flight_get_413()
+    {
+        await using var factory = Service(maxBytes: "2000000", maxFetches: "4", maxBytesInFlight: "2500000");
+        using var client = await factory.ReadyClientAsync();
+        var detail = await AssertProblemAsync(await client.PostAsJsonAsync("/classify/batch", new
+        {
+            images = new[] { $"{Origin}/large/1.png", $"{Origin}/large/2.png", $"{Origin}/large/3.png" },
+            labels = new[] { "red circle", "blue star" },
+        }), HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("Clip:ImageUrls:MaxBytesInFlight", detail, StringComparison.Ordinal);
+        var budget = factory.Services.GetRequiredService<FetchBudget>();
+        Assert.Equal((0, 0L), (budget.Fetches, budget.Bytes));
+    }
 
     [Fact]
     public async Task A_url_gives_the_same_embedding_and_ranking_as_the_upload_and_same_host_redirects_are_followed()
@@ -143,6 +232,8 @@ public sealed class ImageUrlTests : IAsyncLifetime
         Assert.Empty(Problems(new ImageUrlOptions()));
         Assert.Contains(Problems(new ImageUrlOptions { Enabled = true }), p => p.Contains("AllowedHosts", StringComparison.Ordinal));
         Assert.Contains(Problems(new ImageUrlOptions { Enabled = true, AllowedHosts = ["http://example.com/"] }), p => p.Contains("host names only", StringComparison.Ordinal));
+        Assert.Contains(Problems(new ImageUrlOptions { MaxBytes = 2_000_000, MaxBytesInFlight = 1_000_000 }), p => p.Contains("MaxBytesInFlight", StringComparison.Ordinal));
+        Assert.Contains(Problems(new ImageUrlOptions { MaxConcurrentFetches = 0 }), p => p.Contains("MaxConcurrentFetches", StringComparison.Ordinal));
         Assert.Empty(Problems(new ImageUrlOptions { Enabled = true, AllowedHosts = ["images.example.com", "*.cdn.example.com"] }));
         var wildcard = new ImageUrlOptions { AllowedHosts = ["*.cdn.example.com"] };
         Assert.True(wildcard.IsAllowed("eu.cdn.example.com"));

@@ -127,6 +127,19 @@ public sealed class StartupFailureTests : IDisposable
         Assert.Contains("vision_model.onnx", outcome.ErrorLines[0], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\"projection_dim\": \"512\"}", "'projection_dim' must be an integer")]
+    [InlineData("{\"text_config\": {\"vocab_size\": [49408]}}", "'vocab_size' must be an integer")]
+    [InlineData("[]", "is not a JSON object")]
+    public async Task A_config_value_of_the_wrong_type_stops_the_start_naming_the_file_and_the_field(string config, string expected)
+    {
+        var folder = CopyOfTinyModel();
+        File.WriteAllText(Path.Combine(folder, "config.json"), config);
+        var outcome = await RunServiceAsync(ServiceProcess.FreePort(), $"--Clip:ModelsPath={_models}");
+        AssertOneLineFailure(outcome, expected);
+        Assert.Contains(Path.Combine(folder, "config.json"), outcome.ErrorLines[0], StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_invalid_tokenizer_stops_the_start_naming_the_folder()
     {

@@ -6,11 +6,13 @@
 // 32x32 images unresized (its resize is not PIL's), plus the ids and text embeddings the same tokenizer and graph
 // give. ClipService runs the split graphs and must reproduce them. immich folders (which transformers.js cannot
 // load as models): the tokenizer's ids padded to the graph's fixed length with the pad token, and the text graph's
-// embedding for each, run one prompt at a time as the graph requires.
+// embedding for each, run one prompt at a time as the graph requires. Their text is first cleaned as open_clip
+// does (config.json text_cfg.tokenizer_kwargs.clean, default whitespace), by open_clip_clean.py.
 // Output: reference.json in each folder.
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline, AutoTokenizer, RawImage, env } from '@huggingface/transformers';
+import { pipeline, AutoTokenizer, PreTrainedTokenizer, RawImage, env } from '@huggingface/transformers';
+import { execFileSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 
 const root = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '..', '..', 'tests', 'assets', 'families'));
@@ -26,8 +28,8 @@ const hfCases = [
     { folder: 'chinese-clip', template: '一张{}的照片。', labels: ['猫', '狗', '汽车', '飞机', 'red car', '自行车'] },
 ];
 const immichCases = [
-    { folder: 'immich-xlmr', prompts: ['a photo of a cat.', '一张猫的照片。', 'A  DOG!', ''] },
-    { folder: 'immich-siglip2', prompts: ['This is a photo of a Cat.', 'red car', 'ΟΔΟΣ'], lowercase: true },
+    { folder: 'immich-xlmr', prompts: ['a photo of a cat.', '一张猫的照片。', 'A  DOG!', '', ' a\tcat\n on  a_mat '] },
+    { folder: 'immich-siglip2', prompts: ['This is a photo of a Cat.', 'red car', 'ΟΔΟΣ', 'a_dog', 'A DOG!', "rock'n'roll, ΑΣ-Β"] },
 ];
 
 const round = (x, digits) => Number(x.toFixed(digits));
@@ -72,12 +74,16 @@ for (const c of immichCases) {
     const tokenizer = await AutoTokenizer.from_pretrained(textual);
     const session = await ort.InferenceSession.create(path.join(root, textual, 'model.onnx'));
     const input = session.inputNames[0];
-    const length = JSON.parse(fs.readFileSync(path.join(root, c.folder, 'config.json'))).text_cfg.context_length ?? 77;
+    const textCfg = JSON.parse(fs.readFileSync(path.join(root, c.folder, 'config.json'))).text_cfg;
+    const length = textCfg.context_length ?? 77;
+    const clean = textCfg.tokenizer_kwargs?.clean ?? 'whitespace';
+    const cleaned = JSON.parse(execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, 'open_clip_clean.py')],
+        { input: JSON.stringify({ clean, texts: c.prompts }) }).toString());
     const padId = tokenizer.pad_token_id;
     const ids = [];
     const embeddings = [];
-    for (const prompt of c.prompts) {
-        const tokens = tokenizer.encode(c.lowercase ? prompt.toLowerCase() : prompt).slice(0, length);
+    for (const prompt of cleaned) {
+        const tokens = tokenizer.encode(prompt).slice(0, length);
         const padded = [...tokens, ...Array(length - tokens.length).fill(padId)];
         const result = await session.run({ [input]: new ort.Tensor('int64', BigInt64Array.from(padded.map(BigInt)), [1, length]) });
         const e = Array.from(result[session.outputNames[0]].data);
@@ -86,12 +92,41 @@ for (const c of immichCases) {
         embeddings.push(e.map((v) => round(v / norm, 8)));
     }
     const reference = {
-        description: `transformers.js ${env.version} tokenizer + onnxruntime-node on textual/model.onnx, one prompt per run, padded with ${tokenizer.pad_token} (${padId}) to ${length} (written by tools/oracle/zero_shot.mjs)`,
+        description: `open_clip's '${clean}' cleaning (open_clip_clean.py), transformers.js ${env.version} tokenizer + onnxruntime-node on textual/model.onnx, one prompt per run, padded with ${tokenizer.pad_token} (${padId}) to ${length} (written by tools/oracle/zero_shot.mjs)`,
+        clean,
         prompts: c.prompts,
+        cleaned,
         input_ids: ids,
         pad_id: padId,
         text_embeds: embeddings,
     };
     fs.writeFileSync(path.join(root, c.folder, 'reference.json'), JSON.stringify(reference, null, 1) + '\n');
     console.log(`${c.folder}: ${c.prompts.length} prompts`);
+}
+
+// Final sigma when a normalizer deletes characters before it lowercases (SigLIP's shape: punctuation dropped,
+// then lowercased): transformers.js decides the context on the text its Lowercase step sees. SigLIP 2's byte-fallback
+// vocabulary tells σ from ς, so its tokenizer.json is used with such a normalizer.
+{
+    const folder = path.join(root, 'siglip2');
+    const tokenizerJson = JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer.json')));
+    const normalizer = {
+        type: 'Sequence',
+        normalizers: [
+            { type: 'Replace', pattern: { Regex: "[!-/:-@\\[-`{-~]" }, content: '' },
+            { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' },
+            { type: 'Lowercase' },
+        ],
+    };
+    const tokenizerConfig = JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer_config.json')));
+    const tokenizer = new PreTrainedTokenizer({ ...tokenizerJson, normalizer }, tokenizerConfig);
+    const texts = ['ΑΣ-Β', 'ΟΔΟΣ!', 'ΑΣ.Β', 'ΑΣΒ', 'ΟΔΟΣ', 'Η ΟΔΟΣ-ΟΔΟΣ', 'ΑΣ\'Β'];
+    const reference = {
+        description: `transformers.js ${env.version} on siglip2/tokenizer.json with this normalizer (written by tools/oracle/zero_shot.mjs)`,
+        normalizer,
+        texts,
+        input_ids: texts.map((t) => tokenizer.encode(t)),
+    };
+    fs.writeFileSync(path.join(folder, 'sigma-reference.json'), JSON.stringify(reference, null, 1) + '\n');
+    console.log(`siglip2 sigma: ${texts.length} texts`);
 }

@@ -20,14 +20,11 @@ public sealed class ChineseClipFamily : IModelFamily
 
     public bool Serves(ModelLayout layout, ModelConfig config) => layout == ModelLayout.HuggingFace && config.ModelType == "chinese_clip";
 
-    public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride)
-    {
-        var tokenizer = HuggingFaceTokenizers.Load(folder, TokenizerAdjustments.None);
-        return new FamilyParts(
+    public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride) =>
+        HuggingFaceTokenizers.Bind(folder, TokenizerAdjustments.None, tokenizer => new FamilyParts(
             tokenizer,
             new TextInputRule(null, ContextLength, HuggingFaceTokenizers.PadId(folder, tokenizer, "[PAD]"), PadToContext: false),
             folder.LoadPreprocessor(centerCropWhenUnsaid: true),
             new SoftmaxScoring(logitScaleOverride ?? folder.TrainedLogitScale ?? ClipModelFolder.DefaultLogitScale),
-            DefaultTemplate);
-    }
+            DefaultTemplate));
 }

@@ -22,7 +22,7 @@ public sealed class SiglipFamily : IModelFamily
     };
 
     public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride) =>
-        SigmoidFamilyParts.Bind(folder, logitScaleOverride, TokenizerAdjustments.None, defaultPadToken: "</s>");
+        SigmoidFamilyParts.Bind(folder, TokenizerAdjustments.None, defaultPadToken: "</s>");
 }
 
 /// <summary>
@@ -36,19 +36,22 @@ public sealed class Siglip2Family : IModelFamily
 
     /// <summary>SigLIP 2 shares SigLIP's model_type; its Gemma tokenizer tells it apart.</summary>
     internal static bool IsSiglip2(ModelConfig config) =>
-        config.TextVocabSize == 256_000
-        || config.TokenizerClass is { } type && (type.Contains("Gemma", StringComparison.Ordinal) || type.Contains("Siglip2", StringComparison.Ordinal))
-        || config.TokenizerModel == "BPE";
+        config.TextVocabSize == 256_000 || IsGemmaClass(config.TokenizerClass) || config.TokenizerModel == "BPE";
+
+    private static bool IsGemmaClass(string? type) =>
+        type is not null && (type.Contains("Gemma", StringComparison.Ordinal) || type.Contains("Siglip2", StringComparison.Ordinal));
 
     public bool Serves(ModelLayout layout, ModelConfig config) => layout switch
     {
         ModelLayout.HuggingFace => config.ModelType == "siglip" && IsSiglip2(config),
-        ModelLayout.Immich => config.TokenizerModel == "BPE" && config.TokenizerEndOfWordSuffix != "</w>",
+        // Any other BPE tokenizer without CLIP's "</w>" (NLLB's, say) is not taken for a SigLIP 2: it is refused.
+        ModelLayout.Immich => config.TokenizerModel == "BPE" && config.TokenizerEndOfWordSuffix != "</w>"
+            && (config.DeclaresLogitBias || config.TextVocabSize == 256_000 || IsGemmaClass(config.TokenizerClass)),
         _ => false,
     };
 
     public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride) =>
-        SigmoidFamilyParts.Bind(folder, logitScaleOverride, new TokenizerAdjustments(Lowercase: true, EndTokenOnly: "<eos>"), defaultPadToken: "<pad>");
+        SigmoidFamilyParts.Bind(folder, new TokenizerAdjustments(Lowercase: true, EndTokenOnly: "<eos>"), defaultPadToken: "<pad>");
 }
 
 /// <summary>What SigLIP and SigLIP 2 share: padding to the full context, no crop by default, sigmoid scoring.</summary>
@@ -57,21 +60,21 @@ internal static class SigmoidFamilyParts
     public const string DefaultTemplate = "This is a photo of {}.";
     public const int ContextLength = 64;
 
-    public static FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride, TokenizerAdjustments adjustments, string defaultPadToken)
+    /// <remarks>Clip:LogitScale (a softmax temperature) is not applied: a sigmoid's scale and bias were trained
+    /// together, and another scale with the same bias gives probabilities that mean nothing.</remarks>
+    public static FamilyParts Bind(ClipModelFolder folder, TokenizerAdjustments adjustments, string defaultPadToken)
     {
-        var tokenizer = HuggingFaceTokenizers.Load(folder, adjustments);
-        var padId = HuggingFaceTokenizers.PadId(folder, tokenizer, defaultPadToken);
         var config = folder.Config;
-        if (config.TrainedLogitBias is not null && config.TrainedLogitScale is null && logitScaleOverride is null)
+        if (config.TrainedLogitBias is not null && config.TrainedLogitScale is null)
             throw new ModelFolderException($"Model folder '{folder.Directory}': config.json has trained_logit_bias but no trained_logit_scale; a sigmoid needs both.");
         IScoreFunction scoring = config.TrainedLogitBias is { } bias
-            ? new SigmoidScoring(logitScaleOverride ?? config.TrainedLogitScale!.Value, bias)
+            ? new SigmoidScoring(config.TrainedLogitScale!.Value, bias)
             : new RankOnlyScoring();
-        return new FamilyParts(
+        return HuggingFaceTokenizers.Bind(folder, adjustments, tokenizer => new FamilyParts(
             tokenizer,
-            new TextInputRule(config.TextPositions, ContextLength, padId, PadToContext: true),
+            new TextInputRule(config.TextPositions, ContextLength, HuggingFaceTokenizers.PadId(folder, tokenizer, defaultPadToken), PadToContext: true),
             folder.LoadPreprocessor(centerCropWhenUnsaid: false),
             scoring,
-            DefaultTemplate);
+            DefaultTemplate));
     }
 }

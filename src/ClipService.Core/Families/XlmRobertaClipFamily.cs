@@ -16,14 +16,11 @@ public sealed class XlmRobertaClipFamily : IModelFamily
     public bool Serves(ModelLayout layout, ModelConfig config) =>
         layout == ModelLayout.Immich && config.TokenizerModel == "Unigram" && !config.DeclaresLogitBias;
 
-    public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride)
-    {
-        var tokenizer = HuggingFaceTokenizers.Load(folder, TokenizerAdjustments.None);
-        return new FamilyParts(
+    public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride) =>
+        HuggingFaceTokenizers.Bind(folder, TokenizerAdjustments.None, tokenizer => new FamilyParts(
             tokenizer,
             new TextInputRule(folder.ContextLength, 77, HuggingFaceTokenizers.PadId(folder, tokenizer, "<pad>"), PadToContext: false),
             folder.LoadPreprocessor(centerCropWhenUnsaid: true),
             new SoftmaxScoring(logitScaleOverride ?? folder.TrainedLogitScale ?? ClipModelFolder.DefaultLogitScale),
-            PromptTemplates.Default);
-    }
+            PromptTemplates.Default));
 }

@@ -68,10 +68,13 @@ public sealed class ClipModel : IDisposable
         var family = ModelFamilies.For(folder);
         var parts = family.Bind(folder, options.LogitScale);
 
-        var textSession = OnnxSessionFactory.Create(folder.TextModelPath, options.ExecutionProvider, logger);
-        var visionSession = OnnxSessionFactory.Create(folder.VisionModelPath, options.ExecutionProvider, logger);
+        // Whatever was made before a failure is freed: a reload or a test that loads many folders must not leak them.
+        EncoderSession? textSession = null;
+        EncoderSession? visionSession = null;
         try
         {
+            textSession = OnnxSessionFactory.Create(folder.TextModelPath, options.ExecutionProvider, logger);
+            visionSession = OnnxSessionFactory.Create(folder.VisionModelPath, options.ExecutionProvider, logger);
             var text = new TextEncoder(textSession, folder.TextModelPath, parts.TextInput);
             var settings = parts.Preprocessor ?? PreprocessorSettings.OpenAi(ImageSizeOf(visionSession, folder.VisionModelPath));
             var preprocessor = new ClipImagePreprocessor(settings, new ClipImageDecoder(options.ImageDecoding));
@@ -84,8 +87,8 @@ public sealed class ClipModel : IDisposable
         }
         catch
         {
-            textSession.Session.Dispose();
-            visionSession.Session.Dispose();
+            textSession?.Session.Dispose();
+            visionSession?.Session.Dispose();
             (parts.Tokenizer as IDisposable)?.Dispose();
             throw;
         }

@@ -42,6 +42,9 @@ public sealed record ModelConfig
     /// <summary>The pad token the tokenizer config names.</summary>
     public string? PadToken { get; init; }
 
+    /// <summary>open_clip's <c>text_cfg.tokenizer_kwargs.clean</c> (immich's exports); null when absent.</summary>
+    public string? OpenClipTextClean { get; init; }
+
     public static ModelConfig Read(string? configPath, string tokenizerDirectory)
     {
         var config = new ModelConfig();
@@ -61,6 +64,7 @@ public sealed record ModelConfig
                 DeclaresLogitBias = root.ValueKind == JsonValueKind.Object
                     && (root.TryGetProperty("init_logit_bias", out _) || root.TryGetProperty("trained_logit_bias", out _)),
                 TokenizerClass = String(root, "tokenizer_class"),
+                OpenClipTextClean = text.ValueKind == JsonValueKind.Object && text.TryGetProperty("tokenizer_kwargs", out var kwargs) ? String(kwargs, "clean") : null,
             };
             if (config.TrainedLogitScale is <= 0 or > 1000)
                 throw new ModelFolderException($"{configPath}: trained_logit_scale must be in (0, 1000], the linear scale (not its logarithm).");
@@ -102,7 +106,11 @@ public sealed record ModelConfig
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream);
+            var doc = JsonDocument.Parse(stream);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                return doc;
+            doc.Dispose();
+            throw new ModelFolderException($"{path} is not a JSON object.");
         }
         catch (JsonException e)
         {
@@ -122,7 +130,7 @@ public sealed record ModelConfig
 
     private static int? Int(JsonElement element, string name, string path) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
-            ? value.TryGetInt32(out var number) ? number : throw new ModelFolderException($"{path}: '{name}' must be an integer.")
+            ? value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : throw new ModelFolderException($"{path}: '{name}' must be an integer.")
             : null;
 
     private static float? Float(JsonElement element, string name, string path) =>

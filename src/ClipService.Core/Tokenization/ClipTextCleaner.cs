@@ -25,7 +25,8 @@ internal static class ClipTextCleaner
     /// <summary>Python's str.isspace: White_Space plus the information separators U+001C..U+001F.</summary>
     public static bool IsPythonSpace(char c) => char.IsWhiteSpace(c) || c is >= '\u001C' and <= '\u001F';
 
-    private static string FoldWhitespace(string text)
+    /// <summary>Runs of Python whitespace become one space; the ends are trimmed (" ".join(text.split())).</summary>
+    public static string FoldWhitespace(string text)
     {
         var builder = new StringBuilder(text.Length);
         var pendingSpace = false;

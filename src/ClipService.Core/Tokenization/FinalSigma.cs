@@ -17,14 +17,17 @@ internal static class FinalSigma
     private const char FinalSmallSigma = '\u03C2';
 
     /// <summary>The text with each capital sigma in Unicode's Final_Sigma context replaced by ς.</summary>
-    public static string Apply(string text)
+    /// <param name="text">The text.</param>
+    /// <param name="removedFirst">Characters the normalizer deletes before it lowercases (SigLIP's files drop ASCII
+    /// punctuation first): the context is judged as if they were gone, as it is when the lowercasing step runs.</param>
+    public static string Apply(string text, Func<Rune, bool>? removedFirst = null)
     {
         if (!text.Contains(CapitalSigma, StringComparison.Ordinal))
             return text;
         var chars = text.ToCharArray();
         for (var i = 0; i < chars.Length; i++)
         {
-            if (chars[i] == CapitalSigma && CasedBefore(text, i) && !CasedAfter(text, i + 1))
+            if (chars[i] == CapitalSigma && CasedBefore(text, i, removedFirst) && !CasedAfter(text, i + 1, removedFirst))
                 chars[i] = FinalSmallSigma;
         }
 
@@ -33,13 +36,13 @@ internal static class FinalSigma
 
     // Final_Sigma (Unicode 3.13): a cased letter, then any case-ignorable characters, before; and not any
     // case-ignorable characters followed by a cased letter after.
-    private static bool CasedBefore(string text, int index)
+    private static bool CasedBefore(string text, int index, Func<Rune, bool>? removedFirst)
     {
         for (var i = index; i > 0;)
         {
             if (Rune.DecodeLastFromUtf16(text.AsSpan(0, i), out var rune, out var length) != OperationStatus.Done)
                 return false;
-            if (IsCaseIgnorable(rune))
+            if (IsCaseIgnorable(rune) || removedFirst?.Invoke(rune) == true)
             {
                 i -= length;
                 continue;
@@ -51,13 +54,13 @@ internal static class FinalSigma
         return false;
     }
 
-    private static bool CasedAfter(string text, int index)
+    private static bool CasedAfter(string text, int index, Func<Rune, bool>? removedFirst)
     {
         for (var i = index; i < text.Length;)
         {
             if (Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out var length) != OperationStatus.Done)
                 return false;
-            if (IsCaseIgnorable(rune))
+            if (IsCaseIgnorable(rune) || removedFirst?.Invoke(rune) == true)
             {
                 i += length;
                 continue;

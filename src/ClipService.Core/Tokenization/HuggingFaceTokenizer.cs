@@ -11,7 +11,8 @@ namespace ClipService.Core.Tokenization;
 /// file does not say so (SigLIP 2). Done inside the tokenizer, as Python's <c>str.lower</c>, not .NET's, with the
 /// final-sigma rule the normalizer lacks applied first (<see cref="FinalSigma"/>).</param>
 /// <param name="EndTokenOnly">Replace the post-processor by "text, then this token" (no start token).</param>
-public sealed record TokenizerAdjustments(bool Lowercase = false, string? EndTokenOnly = null)
+/// <param name="Cleaning">open_clip's cleaning of the text before it is tokenised (immich's exports).</param>
+public sealed record TokenizerAdjustments(bool Lowercase = false, string? EndTokenOnly = null, TextCleaning Cleaning = TextCleaning.None)
 {
     public static readonly TokenizerAdjustments None = new();
 }
@@ -31,12 +32,14 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
     // The native handle is not documented as safe for concurrent calls; a prompt takes microseconds.
     private readonly Lock _gate = new();
 
-    private readonly bool _finalSigma;
+    private readonly LowercaseStep? _lowercase;
+    private readonly TextCleaning _cleaning;
 
-    private HuggingFaceTokenizer(NativeTokenizer native, string kind, int suffixTokens, Dictionary<string, int> specialIds, bool finalSigma)
+    private HuggingFaceTokenizer(NativeTokenizer native, string kind, int suffixTokens, Dictionary<string, int> specialIds, LowercaseStep? lowercase, TextCleaning cleaning)
     {
         _native = native;
-        _finalSigma = finalSigma;
+        _lowercase = lowercase;
+        _cleaning = cleaning;
         Kind = kind;
         SuffixTokens = suffixTokens;
         _specialIds = specialIds;
@@ -61,7 +64,24 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         {
             throw new ModelFolderException($"{path} is not valid JSON: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw new ModelFolderException($"{path} is not a tokenizer.json object: {e.Message}", e);
+        }
 
+        try
+        {
+            return Load(path, root, adjustments);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException or OverflowException)
+        {
+            // A field of the wrong JSON type (a number where a string goes, an id beyond int32): the file and what failed.
+            throw new ModelFolderException($"{path}: a field has an unexpected type or value ({e.Message}).", e);
+        }
+    }
+
+    private static HuggingFaceTokenizer Load(string path, JsonObject root, TokenizerAdjustments adjustments)
+    {
         var kind = root["model"]?["type"]?.GetValue<string>()
             ?? throw new ModelFolderException($"{path}: no model.type; expected a Hugging Face tokenizer.json.");
         var specialIds = SpecialTokenIds(root);
@@ -73,11 +93,19 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         {
             File.WriteAllText(copy, root.ToJsonString());
             var native = new NativeTokenizer(copy);
-            var tokenizer = new HuggingFaceTokenizer(native, kind, SuffixTokenCount(root["post_processor"]), specialIds, Lowercases(root["normalizer"]));
-            var empty = native.Encode("");
-            if (empty.Length < tokenizer.SuffixTokens)
-                throw new ModelFolderException($"{path}: the post-processor's template does not match what it adds.");
-            return tokenizer;
+            try
+            {
+                var tokenizer = new HuggingFaceTokenizer(native, kind, SuffixTokenCount(root["post_processor"]), specialIds, LowercaseStep.Find(root["normalizer"]), adjustments.Cleaning);
+                var empty = native.Encode("");
+                if (empty.Length < tokenizer.SuffixTokens)
+                    throw new ModelFolderException($"{path}: the post-processor's template does not match what it adds.");
+                return tokenizer;
+            }
+            catch
+            {
+                native.Dispose();
+                throw;
+            }
         }
         catch (NativeTokenizerException e)
         {
@@ -104,7 +132,8 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         uint[] ids;
         try
         {
-            var normalisable = _finalSigma ? FinalSigma.Apply(text) : text;
+            var cleaned = OpenClipText.Clean(text, _cleaning);
+            var normalisable = _lowercase is { } step ? FinalSigma.Apply(cleaned, step.RemovedBefore) : cleaned;
             lock (_gate)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
@@ -139,22 +168,11 @@ public sealed class HuggingFaceTokenizer : IPromptTokenizer, IDisposable
         }
     }
 
-    /// <summary>Whether the normalizer lowercases (a <c>Lowercase</c> step, or BERT's with <c>lowercase</c>): then the
-    /// final-sigma rule is applied first, so the text is lowercased as Python's <c>str.lower</c> and transformers.js
-    /// do it.</summary>
-    private static bool Lowercases(JsonNode? normalizer) => normalizer switch
-    {
-        JsonObject step when step["type"]?.GetValue<string>() == "Lowercase" => true,
-        JsonObject step when step["type"]?.GetValue<string>() == "BertNormalizer" => step["lowercase"]?.GetValue<bool>() ?? true,
-        JsonObject step when step["normalizers"] is JsonArray steps => steps.Any(Lowercases),
-        _ => false,
-    };
-
     private static void Adjust(JsonObject root, TokenizerAdjustments adjustments, Dictionary<string, int> specialIds, string path)
     {
         root["padding"] = null;
         root["truncation"] = null;
-        if (adjustments.Lowercase)
+        if (adjustments.Lowercase || OpenClipText.Lowercases(adjustments.Cleaning))
         {
             var lowercase = new JsonObject { ["type"] = "Lowercase" };
             var existing = root["normalizer"]?.DeepClone();

@@ -70,7 +70,7 @@ internal static class ClassifyRequestReader
         }
 
         CheckCount(given.Count, options);
-        var images = await Task.WhenAll(given.Select((image, i) => inputs.ReadAsync(image, batch ? $"images[{i}]" : "image", cancellationToken)));
+        var images = await inputs.ReadAsync(given, i => batch ? $"images[{i}]" : "image", request.HttpContext, cancellationToken);
         return new ClassifyInput(images, new LabelChoice(body.Labels, body.LabelSet, body.Template, body.Templates ?? [], body.Model, body.TopK));
     }
 

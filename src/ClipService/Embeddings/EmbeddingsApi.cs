@@ -58,7 +58,7 @@ public static class EmbeddingsApi
         else
         {
             var body = await RequestBody.ReadJsonAsync<EmbedImageJsonRequest>(request, json.Value.SerializerOptions, cancellationToken);
-            image = await images.ReadAsync(body.Image, "image", cancellationToken);
+            image = (await images.ReadAsync([body.Image], _ => "image", request.HttpContext, cancellationToken))[0];
             modelName = body.Model;
         }
 

@@ -87,6 +87,7 @@ public static class ServiceDefaults
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestBodyLimits();
+        app.UseWholeResponses();
         // Swagger stays open with API keys on: the UI must load for a user to enter a key (its Authorize button).
         app.UseWhen(context => context.RequestServices.GetRequiredService<IOptions<OpenApiOptions>>().Value.EnableSwagger, swagger =>
         {

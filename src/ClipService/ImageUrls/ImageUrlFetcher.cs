@@ -1,4 +1,5 @@
 using System.Net;
+using ClipService.Admission;
 using ClipService.Errors;
 using ClipService.Requests;
 using Microsoft.Extensions.Options;
@@ -8,24 +9,72 @@ namespace ClipService.ImageUrls;
 /// <summary>
 /// Fetches images given as http(s) URLs, when Clip:ImageUrls:Enabled: only from Clip:ImageUrls:AllowedHosts, never
 /// from non-public addresses unless allowed, redirects followed only to the same scheme, host and port, the size checked before
-/// (Content-Length) and while reading, a content type of image/*, everything within one deadline.
+/// (Content-Length) and while reading, a content type of image/*, everything within one deadline per URL. All requests'
+/// downloads share one <see cref="FetchBudget"/> (Clip:ImageUrls:MaxConcurrentFetches and MaxBytesInFlight), entered
+/// before any download.
 /// </summary>
-public sealed class ImageUrlFetcher(IHttpClientFactory clients, IOptions<ImageUrlOptions> options) : IImageUrlFetcher
+public sealed class ImageUrlFetcher(IHttpClientFactory clients, IOptions<ImageUrlOptions> options, FetchBudget budget) : IImageUrlFetcher
 {
     public const string ClientName = "ImageUrls";
+    private const int UnannouncedFirstBuffer = 64 * 1024;
 
-    public async Task<ReadOnlyMemory<byte>> FetchAsync(Uri url, string field, CancellationToken cancellationToken)
+    public async Task<ReadOnlyMemory<byte>[]> FetchAsync(IReadOnlyList<ImageUrl> urls, HttpContext request, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (!settings.Enabled)
-            throw new BadRequestException($"'{field}' is a URL, but image URLs are not enabled on this service (Clip:ImageUrls:Enabled); send the image base64-encoded.");
-        CheckAllowed(url, field, settings);
+        foreach (var (url, field) in urls)
+        {
+            if (!settings.Enabled)
+                throw new BadRequestException($"'{field}' is a URL, but image URLs are not enabled on this service (Clip:ImageUrls:Enabled); send the image base64-encoded.");
+            CheckAllowed(url, field, settings);
+        }
 
+        var lease = budget.Enter(urls.Count);
+        request.Response.RegisterForDispose(lease);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var images = new ReadOnlyMemory<byte>[urls.Count];
+        var next = -1;
+        Exception? first = null;
+        async Task WorkAsync()
+        {
+            for (var i = Interlocked.Increment(ref next); i < urls.Count && first is null; i = Interlocked.Increment(ref next))
+            {
+                try
+                {
+                    images[i] = await FetchOneAsync(urls[i], settings, lease, failed.Token);
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The first failure is the answer; the other downloads stop (and fail with a cancellation, not reported).
+                    if (Interlocked.CompareExchange(ref first, e, null) is null)
+                        await failed.CancelAsync();
+                    return;
+                }
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, lease.Slots).Select(_ => WorkAsync()));
+        }
+        finally
+        {
+            lease.EndFetches();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (first is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        return images;
+    }
+
+    private async Task<ReadOnlyMemory<byte>> FetchOneAsync(ImageUrl image, ImageUrlOptions settings, FetchBudget.Lease lease, CancellationToken cancellationToken)
+    {
+        var (url, field) = image;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         try
         {
-            return await FetchWithinDeadlineAsync(url, field, settings, deadline.Token);
+            return await FetchWithinDeadlineAsync(url, field, settings, lease, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -41,7 +90,8 @@ public sealed class ImageUrlFetcher(IHttpClientFactory clients, IOptions<ImageUr
         }
     }
 
-    private async Task<ReadOnlyMemory<byte>> FetchWithinDeadlineAsync(Uri url, string field, ImageUrlOptions settings, CancellationToken cancellationToken)
+    private async Task<ReadOnlyMemory<byte>> FetchWithinDeadlineAsync(Uri url, string field, ImageUrlOptions settings, FetchBudget.Lease lease,
+        CancellationToken cancellationToken)
     {
         var client = clients.CreateClient(ClientName);
         var current = url;
@@ -73,25 +123,44 @@ public sealed class ImageUrlFetcher(IHttpClientFactory clients, IOptions<ImageUr
                 throw new UnsupportedMediaTypeException($"'{field}': the URL gives '{mediaType ?? "no content type"}', not an image (image/*).");
             if (response.Content.Headers.ContentLength > settings.MaxBytes)
                 throw new ImageUrlTooLargeException(field, settings.MaxBytes);
-            return await ReadCappedAsync(response.Content, field, settings.MaxBytes, cancellationToken);
+            return await ReadCappedAsync(response.Content, field, settings.MaxBytes, lease, cancellationToken);
         }
     }
 
-    // Content-Length may be absent or wrong: the cap holds while reading too.
-    private static async Task<ReadOnlyMemory<byte>> ReadCappedAsync(HttpContent content, string field, long maxBytes, CancellationToken cancellationToken)
+    // Content-Length may be absent or wrong: the cap holds while reading too. Every buffer is charged to the request's
+    // lease before it is allocated, so the bytes held by downloads never pass Clip:ImageUrls:MaxBytesInFlight.
+    private static async Task<ReadOnlyMemory<byte>> ReadCappedAsync(HttpContent content, string field, long maxBytes, FetchBudget.Lease lease,
+        CancellationToken cancellationToken)
     {
         await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        var announced = content.Headers.ContentLength;
+        var size = (int)Math.Min(announced is > 0 ? announced.Value : UnannouncedFirstBuffer, maxBytes);
+        lease.Charge(size);
+        var buffer = new byte[size];
+        var filled = 0;
+        var probe = new byte[1];
+        while (true)
         {
-            if (buffer.Length + read > maxBytes)
-                throw new ImageUrlTooLargeException(field, maxBytes);
-            buffer.Write(chunk, 0, read);
+            if (filled == buffer.Length)
+            {
+                // Full: the body ends here, or grows the buffer (one byte more than the cap is too large).
+                if (await stream.ReadAsync(probe, cancellationToken) == 0)
+                    break;
+                if (buffer.Length >= maxBytes)
+                    throw new ImageUrlTooLargeException(field, maxBytes);
+                var grown = (int)Math.Min((long)buffer.Length * 2, maxBytes);
+                lease.Charge(grown - buffer.Length);
+                Array.Resize(ref buffer, grown);
+                buffer[filled++] = probe[0];
+            }
+
+            var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+            if (read == 0)
+                break;
+            filled += read;
         }
 
-        return buffer.Length > 0 ? buffer.GetBuffer().AsMemory(0, (int)buffer.Length) : throw new BadRequestException($"'{field}': the URL gives an empty body.");
+        return filled > 0 ? buffer.AsMemory(0, filled) : throw new BadRequestException($"'{field}': the URL gives an empty body.");
     }
 
     private static void CheckAllowed(Uri url, string field, ImageUrlOptions settings)

@@ -10,6 +10,8 @@ public sealed class ImageUrlOptions : IValidatableObject
     public const long DefaultMaxBytes = 20 * 1024 * 1024;
     public const int DefaultTimeoutSeconds = 10;
     public const int DefaultMaxRedirects = 3;
+    public const int DefaultMaxConcurrentFetches = 16;
+    public const long DefaultMaxBytesInFlight = 256 * 1024 * 1024;
 
     /// <summary>Off by default: fetching URLs on a client's behalf is a server-side request forgery risk.</summary>
     public bool Enabled { get; set; }
@@ -23,7 +25,7 @@ public sealed class ImageUrlOptions : IValidatableObject
     public bool AllowPrivateNetworks { get; set; }
 
     /// <summary>Largest image fetched, checked against Content-Length before the body is read and while reading it.</summary>
-    [Range(1, 1L << 32)]
+    [Range(1, 1 << 30)]
     public long MaxBytes { get; set; } = DefaultMaxBytes;
 
     /// <summary>Deadline for one URL: connecting, redirects and reading the body.</summary>
@@ -34,12 +36,24 @@ public sealed class ImageUrlOptions : IValidatableObject
     [Range(0, 10)]
     public int MaxRedirects { get; set; } = DefaultMaxRedirects;
 
+    /// <summary>Downloads running at once, over all requests. A request with URLs is refused (503, Retry-After) when
+    /// none is free; one with several URLs runs as many at once as were free when it came in.</summary>
+    [Range(1, 10_000)]
+    public int MaxConcurrentFetches { get; set; } = DefaultMaxConcurrentFetches;
+
+    /// <summary>Bytes that downloaded images may hold at once, over all requests, until each request ends. Beyond it a
+    /// request gets 503 (Retry-After), or 413 when its own URLs alone need more.</summary>
+    [Range(1, 1L << 40)]
+    public long MaxBytesInFlight { get; set; } = DefaultMaxBytesInFlight;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Enabled && !AllowedHosts.Any(h => !string.IsNullOrWhiteSpace(h)))
             yield return new ValidationResult("Clip:ImageUrls:AllowedHosts must name at least one host when Clip:ImageUrls:Enabled is true.", [nameof(AllowedHosts)]);
         if (AllowedHosts.Any(h => h.Contains('/', StringComparison.Ordinal) || h.Contains(':', StringComparison.Ordinal)))
             yield return new ValidationResult("Clip:ImageUrls:AllowedHosts holds host names only (no scheme, port or path).", [nameof(AllowedHosts)]);
+        if (MaxBytesInFlight < MaxBytes)
+            yield return new ValidationResult("Clip:ImageUrls:MaxBytesInFlight must be at least Clip:ImageUrls:MaxBytes (one image at its largest).", [nameof(MaxBytesInFlight)]);
     }
 
     /// <summary>Whether <paramref name="host"/> is one of <see cref="AllowedHosts"/>.</summary>

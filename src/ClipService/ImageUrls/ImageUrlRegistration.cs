@@ -1,3 +1,4 @@
+using ClipService.Admission;
 using ClipService.Requests;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,11 @@ public static class ImageUrlRegistration
     public static IServiceCollection AddImageUrls(this IServiceCollection services)
     {
         services.AddSingleton<IImageUrlFetcher, ImageUrlFetcher>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ImageUrlOptions>>().Value;
+            return new FetchBudget(options.MaxConcurrentFetches, options.MaxBytesInFlight);
+        });
         services.AddHttpClient(ImageUrlFetcher.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {

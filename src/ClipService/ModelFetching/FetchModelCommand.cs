@@ -139,7 +139,7 @@ public static class FetchModelCommand
             {
                 await output.WriteLineAsync($"Verified and saved to {folder}.");
                 await output.WriteLineAsync("Next: " + string.Format(CultureInfo.InvariantCulture, next, folder));
-                if (known.Family == "chinese_clip")
+                if (!known.ServableAsFetched)
                     return 0;
             }
             else

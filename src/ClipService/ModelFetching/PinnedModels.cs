@@ -22,6 +22,8 @@ public sealed record PinnedFile(PinAlgorithm Algorithm, string Digest, long Size
 /// <param name="Precisions">fp32, and fp16/quantized where the repository publishes them under the
 /// transformers.js names (onnx/NAME_fp16.onnx, onnx/NAME_quantized.onnx).</param>
 /// <param name="AfterFetch">Printed after a successful fetch (e.g. the importer to run), or null.</param>
+/// <param name="ServableAsFetched">False where the folder must be imported before the service can load it (Chinese-CLIP's
+/// combined graph): the fetch then ends with that step, not with how to serve it.</param>
 public sealed record PinnedModel(
     string Repository,
     string Revision,
@@ -30,7 +32,8 @@ public sealed record PinnedModel(
     IReadOnlyDictionary<string, PinnedFile> Digests,
     bool EveryFilePinned,
     IReadOnlyList<string> Precisions,
-    string? AfterFetch)
+    string? AfterFetch,
+    bool ServableAsFetched = true)
 {
     public bool RevisionIsBranch => Revision == PinnedModels.MainBranch;
 
@@ -144,7 +147,7 @@ public static class PinnedModels
             HuggingFaceSplit, NoDigests, EveryFilePinned: false, AllPrecisions, RankOnlyNote),
         new("Xenova/chinese-clip-vit-base-patch16", MainBranch, "chinese_clip",
             ["onnx/model.onnx", "config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"],
-            NoDigests, EveryFilePinned: false, AllPrecisions, ImportNote),
+            NoDigests, EveryFilePinned: false, AllPrecisions, ImportNote, ServableAsFetched: false),
         new("immich-app/XLM-Roberta-Large-Vit-B-32", MainBranch, "xlm_roberta_clip",
             ImmichFiles, NoDigests, EveryFilePinned: false, Fp32, AfterFetch: null),
         new("immich-app/ViT-B-16-SigLIP2__webli", MainBranch, "siglip2",

@@ -25,7 +25,8 @@ public sealed class ModelOptions
     [EnumDataType(typeof(ModelPrecision))]
     public ModelPrecision Precision { get; set; } = ModelPrecision.Default;
 
-    /// <summary>Overrides every model's logit scale (else the folder's trained_logit_scale, else 100).</summary>
+    /// <summary>Overrides the logit scale of every softmax-scored model (else the folder's trained_logit_scale, else 100); a
+    /// sigmoid-scored model keeps its trained scale, which its trained bias belongs to.</summary>
     [Range(0.001, 1000.0)]
     public float? LogitScale { get; set; }
 

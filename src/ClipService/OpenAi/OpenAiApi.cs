@@ -131,7 +131,7 @@ public static class OpenAiApi
     {
         if (inputs.Count > options.MaxImagesPerRequest)
             throw new OpenAiRequestException("input", $"At most {options.MaxImagesPerRequest} images per request (Clip:MaxImagesPerRequest); got {inputs.Count}.");
-        var encoded = await Task.WhenAll(inputs.Select((input, i) => images.ReadAsync(input, $"input[{i}]", cancellationToken)));
+        var encoded = await images.ReadAsync(inputs, i => $"input[{i}]", context, cancellationToken);
         var embeddings = await inference.EmbedImagesAsync(model, encoded, "input", cancellationToken);
         return [.. embeddings.Select(e => (ReadOnlyMemory<float>)e)];
     }

@@ -8,19 +8,39 @@ namespace ClipService.Requests;
 /// </summary>
 public sealed class ImageInputs(IImageUrlFetcher urls)
 {
-    /// <param name="field">The field's name for error messages, e.g. "image" or "images[3]".</param>
-    public async Task<ReadOnlyMemory<byte>> ReadAsync(string? value, string field, CancellationToken cancellationToken)
+    /// <summary>The images of one request, in order: base64 and data: URIs decoded, URLs fetched together (see
+    /// <see cref="IImageUrlFetcher.FetchAsync"/>).</summary>
+    /// <param name="field">The field's name for error messages, e.g. "image" or "images[3]", by position.</param>
+    public async Task<ReadOnlyMemory<byte>[]> ReadAsync(IReadOnlyList<string?> values, Func<int, string> field, HttpContext request,
+        CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(value))
-            throw new BadRequestException($"'{field}' is empty: give the image base64-encoded, as a data: URI, or as an http(s) URL.");
-        if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        var images = new ReadOnlyMemory<byte>[values.Count];
+        List<(int Index, ImageUrl Url)>? fetches = null;
+        for (var i = 0; i < values.Count; i++)
         {
-            return Uri.TryCreate(value, UriKind.Absolute, out var url)
-                ? await urls.FetchAsync(url, field, cancellationToken)
-                : throw new BadRequestException($"'{field}' is not a valid URL.");
+            var value = values[i];
+            if (string.IsNullOrEmpty(value))
+                throw new BadRequestException($"'{field(i)}' is empty: give the image base64-encoded, as a data: URI, or as an http(s) URL.");
+            if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            {
+                (fetches ??= []).Add(Uri.TryCreate(value, UriKind.Absolute, out var url)
+                    ? (i, new ImageUrl(url, field(i)))
+                    : throw new BadRequestException($"'{field(i)}' is not a valid URL."));
+            }
+            else
+            {
+                images[i] = DecodeBase64(value, field(i));
+            }
         }
 
-        return DecodeBase64(value, field);
+        if (fetches is not null)
+        {
+            var fetched = await urls.FetchAsync([.. fetches.Select(f => f.Url)], request, cancellationToken);
+            for (var i = 0; i < fetches.Count; i++)
+                images[fetches[i].Index] = fetched[i];
+        }
+
+        return images;
     }
 
     /// <summary>Base64, with or without a <c>data:...;base64,</c> prefix.</summary>

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Text.Json;
 using ClipService.Core.Models;
+using ClipService.Core.Tokenization;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -135,5 +136,55 @@ public sealed class FamilyExportTests
         Assert.Equal(model.Tokenizer.Tokenize(pythonLower, 64), model.Tokenizer.Tokenize(text, 64));
         if (pythonLower.Contains('ς', StringComparison.Ordinal))
             Assert.NotEqual(model.Tokenizer.Tokenize(pythonLower.Replace('ς', 'σ'), 64), model.Tokenizer.Tokenize(text, 64));
+    }
+
+    /// <summary>
+    /// A normalizer that deletes punctuation before it lowercases (SigLIP's shape): final sigma is judged on the text
+    /// the lowercasing step sees, as transformers.js does ("ΑΣ-Β" has a medial σ once "-" is gone).
+    /// </summary>
+    [Fact]
+    public void Final_sigma_is_judged_after_the_characters_the_normalizer_deletes_first()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder("siglip2"), "sigma-reference.json")));
+        var reference = doc.RootElement;
+        var tokenizerJson = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Folder("siglip2"), "tokenizer.json")))!.AsObject();
+        tokenizerJson["normalizer"] = System.Text.Json.Nodes.JsonNode.Parse(reference.GetProperty("normalizer").GetRawText());
+        var path = Path.Combine(Path.GetTempPath(), $"sigma-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, tokenizerJson.ToJsonString());
+        try
+        {
+            using var tokenizer = HuggingFaceTokenizer.Load(path);
+            var texts = reference.GetProperty("texts").EnumerateArray().Select(t => t.GetString()!).ToList();
+            var expected = reference.GetProperty("input_ids").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToList();
+            for (var i = 0; i < texts.Count; i++)
+                Assert.True(expected[i].SequenceEqual(tokenizer.Tokenize(texts[i], 64)), $"'{texts[i]}'");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>A malformed tokenizer.json stops the load with a <see cref="ModelFolderException"/> naming the file,
+    /// never a bare framework exception (which would reach the start-up line without the file's name).</summary>
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("""{"model": {"type": 5}}""")]
+    [InlineData("""{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["a", 0.0], 7]}}""")]
+    [InlineData("""{"added_tokens": [{"id": "x", "content": "<s>"}], "model": {"type": "Unigram", "unk_id": 0, "vocab": [["a", 0.0]]}}""")]
+    [InlineData("""{"added_tokens": [{"id": 99999999999, "content": "<s>"}], "model": {"type": "Unigram", "unk_id": 0, "vocab": [["a", 0.0]]}}""")]
+    public void A_malformed_tokenizer_json_is_refused_naming_the_file(string json)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bad-tokenizer-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        try
+        {
+            var e = Assert.Throws<ModelFolderException>(() => HuggingFaceTokenizer.Load(path).Dispose());
+            Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }
