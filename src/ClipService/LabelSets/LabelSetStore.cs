@@ -33,6 +33,7 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
 
     private readonly string? _folder = options.Value.LabelSets.CachePath is { Length: > 0 } path ? Path.GetFullPath(path) : null;
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _digests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _reportedUnusable = new(StringComparer.Ordinal);
     private int _writeFailureLogged;
 
     /// <summary>False when Clip:LabelSets:CachePath is unset.</summary>
@@ -116,13 +117,13 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            LogUnusable(logger, path, e.Message);
+            ReportUnusable(path, e.Message);
             return null;
         }
 
         if (Check(bytes, key, labels.Count, model.EmbeddingSize) is { } problem)
         {
-            LogUnusable(logger, path, problem);
+            ReportUnusable(path, problem);
             return null;
         }
 
@@ -151,6 +152,7 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
             // Atomic on one file system: a reader sees the old file, the new one or none, never half of one. Another
             // replica's rename of the same bytes may come first or after; either way the file is whole.
             File.Move(temporary, path, overwrite: true);
+            _reportedUnusable.TryRemove(path, out _);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
@@ -162,6 +164,13 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
                 LogNotWritable(logger, _folder, e.Message);
             return false;
         }
+    }
+
+    // The precompute and the first request both look for a set: a bad file is reported once, not once per look.
+    private void ReportUnusable(string path, string problem)
+    {
+        if (_reportedUnusable.TryAdd(path, 0))
+            LogUnusable(logger, path, problem);
     }
 
     private static string? Check(byte[] bytes, byte[] key, int rows, int dim)
