@@ -277,7 +277,7 @@ public sealed class LabelSetStoreTests
             Assert.True(embeddings.IsComputed(service.Model, tiny));
             var (done, total) = progress.For("clip-shapes")!.Value;
             Assert.InRange(done, 2, total);
-            Assert.Equal(service.Factory.Services.GetRequiredService<LabelSetCatalog>().All.Sum(s => (long)s.Labels.Count * (s.Templates?.Count ?? 1)), total);
+            Assert.Equal(service.Factory.Services.GetRequiredService<LabelSetCatalog>().All.Where(s => service.Model.Reads(s.Language)).Sum(s => (long)s.Labels.Count * (s.Templates?.Count ?? 1)), total);
             var metrics = await client.GetStringAsync("/metrics");
             Assert.Contains("clip_label_set_precompute_prompts{", metrics, StringComparison.Ordinal);
             Assert.Contains($"state=\"total\"", metrics, StringComparison.Ordinal);
@@ -334,6 +334,71 @@ public sealed class LabelSetStoreTests
         Assert.Equal(calls, model.Text.Calls);
         // One untimed run that pays the session's first-run cost, then the timed one.
         Assert.Equal(2, factory.Services.GetRequiredService<BackgroundTextEncoders>().For(model).Calls);
+    }
+
+    [Fact]
+    public async Task The_precompute_skips_sets_in_a_language_the_model_was_not_trained_on_and_a_request_still_gets_them()
+    {
+        using var folder = new TempFolder();
+        folder.Write("shapes-en.json", """{"labels": ["red circle", "blue star"], "language": "en"}""");
+        folder.Write("shapes-zh.json", """{"labels": ["红色圆形", "蓝色星形"], "language": "zh"}""");
+        await using var service = new StoreService("", new Dictionary<string, string?>
+        {
+            ["Clip:PrecomputeLabelSets"] = "true",
+            ["Clip:LabelSetsPath"] = folder.Path,
+        });
+        using var client = await service.Factory.ReadyClientAsync();
+        var embeddings = service.Factory.Services.GetRequiredService<LabelSetEmbeddings>();
+        var catalog = service.Factory.Services.GetRequiredService<LabelSetCatalog>();
+        LabelSet Set(string name) => catalog.TryGet(name, out var set) ? set : throw new InvalidOperationException(name);
+
+        var skipped = Assert.Single(await service.Log.WaitForAsync(LogEventLevel.Information, "not precomputed"));
+        Assert.Contains("imagenet-zh (zh)", skipped, StringComparison.Ordinal);
+        Assert.Contains("shapes-zh (zh)", skipped, StringComparison.Ordinal);
+        Assert.DoesNotContain("shapes-en", skipped, StringComparison.Ordinal);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!embeddings.IsComputed(service.Model, Set("shapes-en")) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.True(embeddings.IsComputed(service.Model, Set("shapes-en")));
+        Assert.False(embeddings.IsComputed(service.Model, Set("shapes-zh")));
+
+        var listed = await client.GetFromJsonAsync<JsonElement>("/label-sets");
+        Assert.Equal("zh", listed.EnumerateArray().Single(s => s.GetProperty("name").GetString() == "imagenet-zh").GetProperty("language").GetString());
+        Assert.Equal("en", listed.EnumerateArray().Single(s => s.GetProperty("name").GetString() == "imagenet").GetProperty("language").GetString());
+        // Skipped ahead of time, served on demand.
+        await ClassifyAsync(client, "shapes-zh", seed: 71);
+        Assert.True(embeddings.IsComputed(service.Model, Set("shapes-zh")));
+    }
+
+    [Theory]
+    [InlineData("\"english\"")]
+    [InlineData("\"EN\"")]
+    [InlineData("7")]
+    public void A_label_set_language_that_is_not_a_language_code_is_refused(string language)
+    {
+        var problem = Assert.ThrowsAny<Exception>(() => LabelSetFiles.Parse("x", $$"""{"labels": ["a"], "language": {{language}}}""", "x.json", 10));
+        Assert.Contains("x.json", problem.Message, StringComparison.Ordinal);
+        Assert.Equal("en", LabelSetFiles.Parse("x", """{"labels": ["a"], "language": "en"}""", "x.json", 10).Language);
+        Assert.Null(LabelSetFiles.Parse("x", """{"labels": ["a"]}""", "x.json", 10).Language);
+    }
+
+    [Fact]
+    public async Task The_command_skips_foreign_sets_by_default_and_embeds_a_named_one()
+    {
+        using var store = new TempFolder();
+        using var folder = new TempFolder();
+        folder.Write("shapes-zh.json", """{"labels": ["红色圆形", "蓝色星形"], "language": "zh"}""");
+        using var output = new StringWriter();
+        Assert.Equal(0, await PrecomputeLabelSetsCommand.RunAsync(["--cache-path", store.Path, $"--Clip:ModelsPath={TinyClip}", $"--Clip:LabelSetsPath={folder.Path}"],
+            output, TextWriter.Null, CancellationToken.None));
+        Assert.Contains("shapes-zh: skipped, in zh", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("imagenet-zh: skipped, in zh", output.ToString(), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(store.Path, "*zh.*.lse"));
+        Assert.Single(Directory.GetFiles(store.Path, "imagenet.*.lse"));
+
+        Assert.Equal(0, await PrecomputeLabelSetsCommand.RunAsync(["--cache-path", store.Path, "--label-set", "shapes-zh", $"--Clip:ModelsPath={TinyClip}", $"--Clip:LabelSetsPath={folder.Path}"],
+            TextWriter.Null, TextWriter.Null, CancellationToken.None));
+        Assert.Single(Directory.GetFiles(store.Path, "shapes-zh.*.lse"));
     }
 
     [Theory]

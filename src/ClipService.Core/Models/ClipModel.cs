@@ -33,6 +33,7 @@ public sealed class ClipModel : IDisposable
         TextInput = parts.TextInput;
         Scoring = parts.Scoring;
         DefaultTemplate = parts.DefaultTemplate;
+        Languages = parts.Languages;
         Preprocessor = preprocessor;
         Text = text;
         Image = image;
@@ -51,6 +52,13 @@ public sealed class ClipModel : IDisposable
 
     /// <summary>The template a label goes into when a request gives none.</summary>
     public string DefaultTemplate { get; }
+
+    /// <summary>The languages its text tower was trained on (ISO 639-1); null: multilingual.</summary>
+    public IReadOnlySet<string>? Languages { get; }
+
+    /// <summary>False when text in <paramref name="language"/> (an ISO 639-1 code; null: unknown) is not what the
+    /// text tower was trained on, so embedding a set of it ahead of time would spend CPU on prompts no one should send it.</summary>
+    public bool Reads(string? language) => language is null || Languages is null || Languages.Contains(language);
 
     public ClipImagePreprocessor Preprocessor { get; }
     public TextEncoder Text { get; }

@@ -86,6 +86,15 @@ public sealed partial class LabelSetPrecompute(
     private async Task PrecomputeAsync(ClipModel model, PrecomputeMode mode, CancellationToken stoppingToken)
     {
         var sets = catalog.All.OrderBy(s => s.Labels.Count).ToList();
+        if (sets.Where(s => !model.Reads(s.Language)).ToList() is { Count: > 0 } foreign)
+        {
+            // imagenet-zh's 80,000 prompts are wasted on an English CLIP; a request for the set is still served.
+            var names = string.Join(", ", foreign.Select(s => $"{s.Name} ({s.Language})"));
+            var languages = string.Join(", ", model.Languages!.Order());
+            LogForeignSkipped(logger, model.Name, names, languages);
+            sets = [.. sets.Except(foreign)];
+        }
+
         var pending = new List<LabelSet>();
         foreach (var set in sets)
         {
@@ -159,6 +168,9 @@ public sealed partial class LabelSetPrecompute(
 
     [LoggerMessage(EventId = 4125, Level = LogLevel.Information, Message = "Label sets for {Model}: all {Count} in memory or loaded from the store; nothing to precompute")]
     private static partial void LogNothingToDo(ILogger logger, string model, int count);
+
+    [LoggerMessage(EventId = 4127, Level = LogLevel.Information, Message = "Label sets not precomputed for {Model}, which reads {Languages}: {Sets}; they are embedded on first use")]
+    private static partial void LogForeignSkipped(ILogger logger, string model, string sets, string languages);
 
     [LoggerMessage(EventId = 4126, Level = LogLevel.Information, Message = "Label-set precompute for {Model} stopped at {Done} of {Total} prompts")]
     private static partial void LogStopped(ILogger logger, string model, long done, long total);

@@ -26,7 +26,8 @@ public static class PrecomputeLabelSetsCommand
           precision, execution provider, Clip:LabelSetsPath, Clip:Batching:MaxTextBatchSize; every core.
           --model NAME       a model folder's name under Clip:ModelsPath; repeat for more (default: the default model)
           --all-models       every model under Clip:ModelsPath
-          --label-set NAME   a built-in set or one in Clip:LabelSetsPath; repeat for more (default: every set)
+          --label-set NAME   a built-in set or one in Clip:LabelSetsPath; repeat for more (default: every set in
+                             a language the model reads: imagenet-zh is skipped for an English CLIP)
           --cache-path DIR   the store (default: Clip:LabelSets:CachePath); created if missing
           Exit codes: 0 every set asked for is in the store, 2 usage or settings error, 1 a model does not load or
           the store cannot be written.
@@ -122,7 +123,9 @@ public static class PrecomputeLabelSetsCommand
             chosenSets.Add(set);
         }
 
-        if (chosenSets.Count == 0)
+        // Named sets are embedded for every chosen model; by default, each model gets the sets in languages it reads.
+        var setsNamed = chosenSets.Count > 0;
+        if (!setsNamed)
             chosenSets.AddRange(labelSets.All.OrderBy(s => s.Labels.Count));
 
         var inference = services.GetRequiredService<ClipInference>();
@@ -147,7 +150,10 @@ public static class PrecomputeLabelSetsCommand
 
             using (model)
             {
-                if (await PrecomputeModelAsync(model, chosenSets, store, inference, output, error, cancellationToken) is { } failed)
+                var modelSets = setsNamed ? chosenSets : [.. chosenSets.Where(s => model.Reads(s.Language))];
+                foreach (var skipped in chosenSets.Except(modelSets))
+                    await output.WriteLineAsync($"{model.Name} {skipped.Name}: skipped, in {skipped.Language} (the model reads {string.Join(", ", model.Languages!.Order())}; name it with --label-set to embed it anyway).");
+                if (await PrecomputeModelAsync(model, modelSets, store, inference, output, error, cancellationToken) is { } failed)
                     return failed;
             }
         }
