@@ -25,6 +25,7 @@ public static class CommandLine
           --Clip:ExecutionProvider:Provider=Cpu|Cuda   with :DeviceId=N and :RequireCuda=true|false
           --Clip:ExecutionProvider:IntraOpThreads=N    ONNX Runtime threads per run (0: one per core)
           --Clip:ExecutionProvider:AllowSpinning=true|false   ONNX Runtime threads spin between operators
+          --Clip:ExecutionProvider:IoBinding=Auto|Always|Never   IOBinding with pinned buffers (Auto: on CUDA)
           --Clip:Inference:MaxQueuedRequests=N    waiting requests before 503 (default 256)
           --Clip:Inference:RequestTimeoutSeconds=N     longest wait for an encoder (default 30)
           --Clip:ImageDecoding:MaxConcurrentDecodes=N  images decoded at once per model (default 0: one per core)
