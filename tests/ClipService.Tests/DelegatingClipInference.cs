@@ -15,8 +15,9 @@ internal abstract class DelegatingClipInference(IClipInference inner) : IClipInf
     public virtual Task<TextEmbeddings> EmbedLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, CancellationToken cancellationToken) =>
         inner.EmbedLabelsAsync(model, labels, templates, cancellationToken);
 
-    public virtual Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority, CancellationToken cancellationToken) =>
-        inner.ComputeLabelsAsync(model, labels, templates, priority, cancellationToken);
+    public virtual Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority,
+        IProgress<int>? progress, CancellationToken cancellationToken) =>
+        inner.ComputeLabelsAsync(model, labels, templates, priority, progress, cancellationToken);
 
     public virtual Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken) => inner.WarmUpAsync(model, cancellationToken);
 }

@@ -129,10 +129,11 @@ public sealed class LabelSetTests(DefaultService service) : IClassFixture<Defaul
     /// <summary>The real inference, with label-set computations held until the test lets them go.</summary>
     private sealed class HeldLabelSets(ClipInference inner, Task release) : DelegatingClipInference(inner)
     {
-        public override async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority, CancellationToken cancellationToken)
+        public override async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority,
+            IProgress<int>? progress, CancellationToken cancellationToken)
         {
             await release.WaitAsync(cancellationToken);
-            return await base.ComputeLabelsAsync(model, labels, templates, priority, cancellationToken);
+            return await base.ComputeLabelsAsync(model, labels, templates, priority, progress, cancellationToken);
         }
     }
 

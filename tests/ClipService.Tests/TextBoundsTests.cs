@@ -62,7 +62,7 @@ public sealed class TextBoundsTests
         var templates = PromptTemplates.Named["imagenet80"].Take(12).ToArray();
 
         var calls = model.Text.Calls;
-        var embedded = await inference.ComputeLabelsAsync(model, labels, templates, EncoderPriority.Request, CancellationToken.None);
+        var embedded = await inference.ComputeLabelsAsync(model, labels, templates, EncoderPriority.Request, null, CancellationToken.None);
         Assert.Equal(calls + 6, model.Text.Calls); // each label's 12 prompts: 8 + 4
 
         var dim = model.EmbeddingSize;

@@ -8,6 +8,20 @@ public enum ExecutionProvider
     Cuda,
 }
 
+/// <summary>How image batches are handed to ONNX Runtime.</summary>
+public enum IoBindingMode
+{
+    /// <summary>IOBinding when the CUDA provider is active (pixels staged in pinned host memory, one host-to-device
+    /// copy per batch, embeddings copied back into pinned memory); the CPU path wraps the caller's buffer as before.</summary>
+    Auto,
+
+    /// <summary>IOBinding on any provider (on the CPU the staging buffer is ordinary memory): for tests and benchmarks.</summary>
+    Always,
+
+    /// <summary>Never: ONNX Runtime copies from and to managed memory itself.</summary>
+    Never,
+}
+
 /// <summary>Where ONNX Runtime runs the encoders, and with how many threads.</summary>
 public sealed class ExecutionProviderOptions
 {
@@ -30,4 +44,8 @@ public sealed class ExecutionProviderOptions
     /// <summary>Let ONNX Runtime's intra-op threads spin between operators. Faster for a lone session; off leaves
     /// the cores to other work (request handling, the other encoder) between runs.</summary>
     public bool AllowSpinning { get; set; } = true;
+
+    /// <summary>Auto (IOBinding with pinned host buffers on CUDA), Always or Never.</summary>
+    [EnumDataType(typeof(IoBindingMode))]
+    public IoBindingMode IoBinding { get; set; } = IoBindingMode.Auto;
 }

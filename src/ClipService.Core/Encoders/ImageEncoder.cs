@@ -18,12 +18,12 @@ public sealed class ImageEncoder : IDisposable
     private readonly TensorElementType _inputType;
     private readonly string _outputName;
     private readonly int? _fixedBatch;
+    private readonly BoundImageRun? _bound;
     private long _calls;
 
     internal ImageEncoder(EncoderSession session, string file, (int Height, int Width) preprocessedSize)
     {
         _session = session.Session;
-        _lease = new SessionLease(_session, file);
         Provider = session.Provider;
         var inputs = _session.InputMetadata;
         if (inputs.Count != 1)
@@ -45,9 +45,16 @@ public sealed class ImageEncoder : IDisposable
 
         (_outputName, var output) = OnnxGraph.EmbeddingOutput(_session, "image_embeds", file);
         EmbeddingSize = OnnxGraph.EmbeddingSize(output, file);
+        // Last: a graph refused above leaves nothing allocated from its session (the caller disposes the session).
+        _bound = session.UseIoBinding ? new BoundImageRun(_session, session.Provider, session.DeviceId) : null;
+        _lease = new SessionLease(_session, file, _bound);
     }
 
     public string Provider { get; }
+
+    /// <summary>Where IOBinding stages the batches ("CudaPinned", or "Cpu" when forced on the CPU); null when it is not used.</summary>
+    public string? BoundHostMemory => _bound?.HostMemory;
+
     public int Height { get; }
     public int Width { get; }
     public int EmbeddingSize { get; }
@@ -108,6 +115,13 @@ public sealed class ImageEncoder : IDisposable
     {
         var shape = new long[] { count, 3, Height, Width };
         var used = pixels[..(count * ImageTensorLength)];
+        if (_bound is not null)
+        {
+            _bound.Run(_inputName, _inputType, used.Span, shape, _outputName, count, EmbeddingSize, embeddings);
+            Interlocked.Increment(ref _calls);
+            return;
+        }
+
         using var input = _inputType == TensorElementType.Float16
             ? OrtValue.CreateTensorValueFromMemory(ToHalf(used.Span), shape)
             : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, used, shape);

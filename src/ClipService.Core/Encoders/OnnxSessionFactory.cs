@@ -5,7 +5,13 @@ using Microsoft.ML.OnnxRuntime;
 namespace ClipService.Core.Encoders;
 
 /// <summary>A session together with the execution provider it really runs on.</summary>
-public sealed record EncoderSession(InferenceSession Session, string Provider);
+public sealed record EncoderSession(InferenceSession Session, string Provider)
+{
+    /// <summary>Whether image batches go through <see cref="BoundImageRun"/>, and its device.</summary>
+    public bool UseIoBinding { get; init; }
+
+    public int DeviceId { get; init; }
+}
 
 /// <summary>
 /// Creates one <see cref="InferenceSession"/> per encoder file with the configured execution provider.
@@ -32,7 +38,7 @@ public static partial class OnnxSessionFactory
                 cudaOptions = BaseOptions(options);
                 AppendCuda(cudaOptions, options.DeviceId);
                 var session = new InferenceSession(modelPath, cudaOptions);
-                return new EncoderSession(session, CudaProvider);
+                return new EncoderSession(session, CudaProvider) { UseIoBinding = options.IoBinding != IoBindingMode.Never, DeviceId = options.DeviceId };
             }
             catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
             {
@@ -51,7 +57,7 @@ public static partial class OnnxSessionFactory
         }
 
         using var cpuOptions = BaseOptions(options);
-        return new EncoderSession(new InferenceSession(modelPath, cpuOptions), CpuProvider);
+        return new EncoderSession(new InferenceSession(modelPath, cpuOptions), CpuProvider) { UseIoBinding = options.IoBinding == IoBindingMode.Always };
     }
 
     private static SessionOptions BaseOptions(ExecutionProviderOptions options)

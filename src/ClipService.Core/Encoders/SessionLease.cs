@@ -8,7 +8,7 @@ namespace ClipService.Core.Encoders;
 /// a failed start) never frees memory that run reads; a run that starts after disposal gets
 /// <see cref="ObjectDisposedException"/> instead of reading freed native memory.
 /// </summary>
-internal sealed class SessionLease(InferenceSession session, string file)
+internal sealed class SessionLease(InferenceSession session, string file, IDisposable? freedFirst = null)
 {
     private int _holders = 1; // the owner's hold
     private int _released;
@@ -32,7 +32,11 @@ internal sealed class SessionLease(InferenceSession session, string file)
     public void Exit()
     {
         if (Interlocked.Decrement(ref _holders) == 0)
+        {
+            // What was allocated from the session (its allocator) goes before the session.
+            freedFirst?.Dispose();
             session.Dispose();
+        }
     }
 
     /// <summary>The owner's release (idempotent): no new run may start; the session goes with the last one running.</summary>

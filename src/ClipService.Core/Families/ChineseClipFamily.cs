@@ -26,5 +26,8 @@ public sealed class ChineseClipFamily : IModelFamily
             new TextInputRule(null, ContextLength, HuggingFaceTokenizers.PadId(folder, tokenizer, "[PAD]"), PadToContext: false),
             folder.LoadPreprocessor(centerCropWhenUnsaid: true),
             new SoftmaxScoring(logitScaleOverride ?? folder.TrainedLogitScale ?? ClipModelFolder.DefaultLogitScale),
-            DefaultTemplate));
+            DefaultTemplate) { Languages = ChineseAndEnglish });
+
+    // Chinese-CLIP's BERT vocabulary holds English word pieces too, and its training pairs include English.
+    private static readonly IReadOnlySet<string> ChineseAndEnglish = new HashSet<string>(["zh", "en"], StringComparer.Ordinal);
 }

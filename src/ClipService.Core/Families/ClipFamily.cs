@@ -36,6 +36,6 @@ public sealed class ClipFamily : IModelFamily
             new TextInputRule(folder.ContextLength, 77, padId, PadToContext: false),
             folder.LoadPreprocessor(centerCropWhenUnsaid: true),
             new SoftmaxScoring(logitScaleOverride ?? folder.TrainedLogitScale ?? ClipModelFolder.DefaultLogitScale),
-            PromptTemplates.Default);
+            PromptTemplates.Default) { Languages = FamilyParts.English };
     }
 }

@@ -32,4 +32,13 @@ public interface IModelFamily
 /// <param name="Scoring">Similarities → scores.</param>
 /// <param name="DefaultTemplate">The template a label goes into when the request gives none.</param>
 public sealed record FamilyParts(IPromptTokenizer Tokenizer, TextInputRule TextInput, PreprocessorSettings? Preprocessor,
-    IScoreFunction Scoring, string DefaultTemplate);
+    IScoreFunction Scoring, string DefaultTemplate)
+{
+    /// <summary>English only: the OpenAI CLIP vocabulary and the English SigLIP checkpoints.</summary>
+    public static readonly IReadOnlySet<string> English = new HashSet<string>(["en"], StringComparer.Ordinal);
+
+    /// <summary>The languages (ISO 639-1 codes) the text tower was trained on; null for a multilingual vocabulary
+    /// (XLM-R, Gemma, multilingual SigLIP). Decides only which label sets are embedded ahead of time: a request in
+    /// any language is still served.</summary>
+    public IReadOnlySet<string>? Languages { get; init; }
+}

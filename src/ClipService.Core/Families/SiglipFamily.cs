@@ -22,7 +22,9 @@ public sealed class SiglipFamily : IModelFamily
     };
 
     public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride) =>
-        SigmoidFamilyParts.Bind(folder, TokenizerAdjustments.None, defaultPadToken: "</s>");
+        SigmoidFamilyParts.Bind(folder, TokenizerAdjustments.None, defaultPadToken: "</s>",
+            // The multilingual SigLIP checkpoints have a 250k vocabulary; the English ones 32k.
+            languages: folder.Config.TextVocabSize is > 100_000 ? null : FamilyParts.English);
 }
 
 /// <summary>
@@ -51,7 +53,7 @@ public sealed class Siglip2Family : IModelFamily
     };
 
     public FamilyParts Bind(ClipModelFolder folder, float? logitScaleOverride) =>
-        SigmoidFamilyParts.Bind(folder, new TokenizerAdjustments(Lowercase: true, EndTokenOnly: "<eos>"), defaultPadToken: "<pad>");
+        SigmoidFamilyParts.Bind(folder, new TokenizerAdjustments(Lowercase: true, EndTokenOnly: "<eos>"), defaultPadToken: "<pad>", languages: null);
 }
 
 /// <summary>What SigLIP and SigLIP 2 share: padding to the full context, no crop by default, sigmoid scoring.</summary>
@@ -62,7 +64,7 @@ internal static class SigmoidFamilyParts
 
     /// <remarks>Clip:LogitScale (a softmax temperature) is not applied: a sigmoid's scale and bias were trained
     /// together, and another scale with the same bias gives probabilities that mean nothing.</remarks>
-    public static FamilyParts Bind(ClipModelFolder folder, TokenizerAdjustments adjustments, string defaultPadToken)
+    public static FamilyParts Bind(ClipModelFolder folder, TokenizerAdjustments adjustments, string defaultPadToken, IReadOnlySet<string>? languages)
     {
         var config = folder.Config;
         if (config.TrainedLogitBias is not null && config.TrainedLogitScale is null)
@@ -75,6 +77,6 @@ internal static class SigmoidFamilyParts
             new TextInputRule(config.TextPositions, ContextLength, HuggingFaceTokenizers.PadId(folder, tokenizer, defaultPadToken), PadToContext: true),
             folder.LoadPreprocessor(centerCropWhenUnsaid: false),
             scoring,
-            DefaultTemplate));
+            DefaultTemplate) { Languages = languages });
     }
 }

@@ -30,8 +30,10 @@ public sealed class ClipModel : IDisposable
         Folder = folder;
         Family = family;
         Tokenizer = parts.Tokenizer;
+        TextInput = parts.TextInput;
         Scoring = parts.Scoring;
         DefaultTemplate = parts.DefaultTemplate;
+        Languages = parts.Languages;
         Preprocessor = preprocessor;
         Text = text;
         Image = image;
@@ -42,11 +44,21 @@ public sealed class ClipModel : IDisposable
     public IModelFamily Family { get; }
     public IPromptTokenizer Tokenizer { get; }
 
+    /// <summary>How the family lays prompts out for the text tower (padding, pad id, context).</summary>
+    public TextInputRule TextInput { get; }
+
     /// <summary>How this model's similarities become scores (softmax, sigmoid, or ranking only).</summary>
     public IScoreFunction Scoring { get; }
 
     /// <summary>The template a label goes into when a request gives none.</summary>
     public string DefaultTemplate { get; }
+
+    /// <summary>The languages its text tower was trained on (ISO 639-1); null: multilingual.</summary>
+    public IReadOnlySet<string>? Languages { get; }
+
+    /// <summary>False when text in <paramref name="language"/> (an ISO 639-1 code; null: unknown) is not what the
+    /// text tower was trained on, so embedding a set of it ahead of time would spend CPU on prompts no one should send it.</summary>
+    public bool Reads(string? language) => language is null || Languages is null || Languages.Contains(language);
 
     public ClipImagePreprocessor Preprocessor { get; }
     public TextEncoder Text { get; }
@@ -86,6 +98,25 @@ public sealed class ClipModel : IDisposable
             textSession?.Session.Dispose();
             visionSession?.Session.Dispose();
             (parts.Tokenizer as IDisposable)?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A second text encoder on its own session (the text graph loaded again), for work that must not take every
+    /// core: background work with <paramref name="provider"/>'s <see cref="ExecutionProviderOptions.IntraOpThreads"/>
+    /// set to 1 runs on the calling thread only. It embeds exactly as <see cref="Text"/> does; the caller disposes it.
+    /// </summary>
+    public TextEncoder OpenTextEncoder(ExecutionProviderOptions provider, ILogger? logger = null)
+    {
+        var session = OnnxSessionFactory.Create(Folder.TextModelPath, provider, logger);
+        try
+        {
+            return new TextEncoder(session, Folder.TextModelPath, TextInput);
+        }
+        catch
+        {
+            session.Session.Dispose();
             throw;
         }
     }

@@ -36,6 +36,7 @@ public static class ClipServiceRegistration
         builder.Services.AddSingleton<TextEmbeddingCache>();
         builder.Services.AddSingleton<ImageBatchers>();
         builder.Services.AddSingleton<AdmissionGates>();
+        builder.Services.AddSingleton<BackgroundTextEncoders>();
         builder.Services.AddSingleton<ClipInference>();
         builder.Services.AddSingleton<IClipInference>(sp => sp.GetRequiredService<ClipInference>());
         builder.Services.AddHostedService<ModelLoader>();
@@ -43,7 +44,10 @@ public static class ClipServiceRegistration
         builder.AddValidatedOptions<LabelSetOptions, LabelSetOptionsValidator>(LabelSetOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<LabelSetOptions>, LabelSetFolderValidator>();
         builder.Services.AddSingleton<LabelSetCatalog>();
+        builder.Services.AddSingleton<LabelSetStore>();
         builder.Services.AddSingleton<LabelSetEmbeddings>();
+        builder.Services.AddSingleton<PrecomputeProgress>();
+        builder.Services.AddSingleton<ITextEncoderCost, MeasuredTextEncoderCost>();
         builder.Services.AddHostedService<LabelSetPrecompute>();
         builder.Services.AddSingleton<ZeroShotLabels>();
         builder.Services.AddSingleton<ImageInputs>();

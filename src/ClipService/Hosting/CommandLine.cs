@@ -1,3 +1,4 @@
+using ClipService.LabelSets;
 using ClipService.ModelFetching;
 
 namespace ClipService.Hosting;
@@ -13,6 +14,8 @@ public static class CommandLine
                                                                ASPNETCORE_URLS and ASPNETCORE_HTTP_PORTS override it)
           ClipService fetch-model [REPOSITORY] [options]       download a real CLIP into models/ (see fetch-model --help)
           ClipService healthcheck [--urls URL]                 exit 0 if /health/live on the configured address answers 200
+          ClipService precompute-label-sets [options]          embed label sets into Clip:LabelSets:CachePath ahead of
+                                                               time (see precompute-label-sets --help)
           ClipService --help
 
         Common settings (also appsettings.json, or environment variables such as Clip__ModelsPath):
@@ -22,6 +25,7 @@ public static class CommandLine
           --Clip:ExecutionProvider:Provider=Cpu|Cuda   with :DeviceId=N and :RequireCuda=true|false
           --Clip:ExecutionProvider:IntraOpThreads=N    ONNX Runtime threads per run (0: one per core)
           --Clip:ExecutionProvider:AllowSpinning=true|false   ONNX Runtime threads spin between operators
+          --Clip:ExecutionProvider:IoBinding=Auto|Always|Never   IOBinding with pinned buffers (Auto: on CUDA)
           --Clip:Inference:MaxQueuedRequests=N    waiting requests before 503 (default 256)
           --Clip:Inference:RequestTimeoutSeconds=N     longest wait for an encoder (default 30)
           --Clip:ImageDecoding:MaxConcurrentDecodes=N  images decoded at once per model (default 0: one per core)
@@ -43,7 +47,10 @@ public static class CommandLine
           --Clip:MaxLabelLength=N                 longest label or text in characters (default 4096; longer
                                                   than the context is truncated, end token kept)
           --Clip:LabelSetsPath=PATH               folder of NAME.json label sets (re-read on change)
-          --Clip:PrecomputeLabelSets=true|false   embed label sets for the default model while the encoder is idle
+          --Clip:PrecomputeLabelSets=auto|true|false   embed the default model's label sets on one thread while the
+                                                  encoder is idle (auto: when estimated at most
+                                                  Clip:LabelSets:AutoPrecomputeMaxCpuSeconds, default 180)
+          --Clip:LabelSets:CachePath=DIR          keep label-set embeddings there (shared by restarts and replicas)
           --Clip:ImageUrls:Enabled=true           accept http(s) image URLs, with
           --Clip:ImageUrls:AllowedHosts:0=HOST    ... the hosts allowed (required), :AllowPrivateNetworks=true,
                                                   :MaxBytes=N, :TimeoutSeconds=N, :MaxRedirects=N
@@ -79,6 +86,8 @@ public static class CommandLine
 
         if (args is [FetchModelCommand.Name, .. var rest])
             return await FetchModelCommand.RunAsync(rest, Console.Out, Console.Error, CancellationToken.None);
+        if (args is [PrecomputeLabelSetsCommand.Name, .. var precompute])
+            return await PrecomputeLabelSetsCommand.RunAsync(precompute, Console.Out, Console.Error, CancellationToken.None);
         if (args is [HealthcheckCommand.Name, .. var options])
             return await HealthcheckCommand.RunAsync(options, Console.Out, Console.Error, CancellationToken.None);
         return null;

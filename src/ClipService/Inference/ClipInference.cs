@@ -1,3 +1,4 @@
+using ClipService.Core.Encoders;
 using ClipService.Core.Models;
 using ClipService.Core.Scoring;
 using ClipService.Diagnostics;
@@ -18,6 +19,7 @@ public sealed class ClipInference(
     InferenceGate gate,
     IOptions<InferenceOptions> inference,
     IOptions<BatchingOptions> batching,
+    BackgroundTextEncoders background,
     ClipMetrics metrics) : IClipInference
 {
     private TimeSpan Timeout => TimeSpan.FromSeconds(inference.Value.RequestTimeoutSeconds);
@@ -36,7 +38,7 @@ public sealed class ClipInference(
         var rows = await cache.GetOrComputeAsync(keys, async (missing, token) =>
         {
             var prompts = Tokenize(model, [.. missing.Select(i => texts[i])], token);
-            var flat = await EncodeInRunsAsync(model, prompts, EncoderPriority.Request, token);
+            var flat = await EncodeInRunsAsync(model, prompts, EncoderPriority.Request, null, token);
             var dim = model.EmbeddingSize;
             var result = new TextEmbedding[prompts.Ids.Length];
             // Each row gets its own array: the cache keeps rows individually, and a slice would pin the whole run.
@@ -54,12 +56,13 @@ public sealed class ClipInference(
 
         var keys = labels.Select(l => TextEmbeddingCache.EnsembleKey(model.Name, templates, l)).ToList();
         var rows = await cache.GetOrComputeAsync(keys,
-            (missing, token) => EnsembleAsync(model, [.. missing.Select(i => labels[i])], templates, EncoderPriority.Request, token), cancellationToken);
+            (missing, token) => EnsembleAsync(model, [.. missing.Select(i => labels[i])], templates, EncoderPriority.Request, null, token), cancellationToken);
         return new TextEmbeddings(rows);
     }
 
-    public async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority, CancellationToken cancellationToken) =>
-        new(await EnsembleAsync(model, labels, templates, priority, cancellationToken));
+    public async Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority,
+        IProgress<int>? progress, CancellationToken cancellationToken) =>
+        new(await EnsembleAsync(model, labels, templates, priority, progress, cancellationToken));
 
     /// <summary>One text run, one image decode (loads Skia's native library), and one image run at each
     /// power-of-two batch size up to the largest batch.</summary>
@@ -89,7 +92,8 @@ public sealed class ClipInference(
     /// Each label in every template, each label's prompts ensembled into its own row. Labels are taken a few at a
     /// time (so a large label set is never tokenised at once) and their prompts encoded in runs.
     /// </summary>
-    private async Task<TextEmbedding[]> EnsembleAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority, CancellationToken cancellationToken)
+    private async Task<TextEmbedding[]> EnsembleAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority,
+        IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var result = new TextEmbedding[labels.Count];
         var labelsPerGroup = Math.Max(1, TextBatchSize / templates.Count);
@@ -102,7 +106,7 @@ public sealed class ClipInference(
             for (var l = first; l < first + count; l++)
                 texts.AddRange(templates.Select(t => PromptTemplates.Apply(t, labels[l])));
             var prompts = Tokenize(model, texts, cancellationToken);
-            var flat = await EncodeInRunsAsync(model, prompts, priority, cancellationToken);
+            var flat = await EncodeInRunsAsync(model, prompts, priority, progress, cancellationToken);
             for (var l = 0; l < count; l++)
             {
                 var row = new float[dim];
@@ -124,16 +128,30 @@ public sealed class ClipInference(
 
     /// <summary>The prompts' embeddings, one row after another, from runs of at most the text batch size: between
     /// runs image batches take their turn at the encoder, and a request that has gone or passed its deadline stops.
-    /// Background work runs only while the encoder is idle, in runs of at most <see cref="BackgroundRunSize"/>, so a
-    /// request arriving meanwhile waits for one short run at most.</summary>
-    private async Task<float[]> EncodeInRunsAsync(ClipModel model, TokenizedTexts prompts, EncoderPriority priority, CancellationToken cancellationToken)
+    /// Background work runs only while the encoder is idle, in runs of at most <see cref="BackgroundRunSize"/>, on the
+    /// model's single-threaded background encoder (<see cref="BackgroundTextEncoders"/>) outside the gate: one core
+    /// at most, and a request arriving meanwhile does not wait for it.</summary>
+    private async Task<float[]> EncodeInRunsAsync(ClipModel model, TokenizedTexts prompts, EncoderPriority priority, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var dim = model.EmbeddingSize;
         var all = prompts.Ids;
         var runSize = priority == EncoderPriority.Background ? Math.Min(BackgroundRunSize, TextBatchSize) : TextBatchSize;
-        Task<float[]> RunAsync(int[][] run) => priority == EncoderPriority.Background
-            ? gate.RunWhenIdleAsync(() => EncodeRun(model, run), cancellationToken)
-            : gate.RunAsync(() => EncodeRun(model, run), cancellationToken);
+        async Task<float[]> RunAsync(int[][] run)
+        {
+            float[] rows;
+            if (priority == EncoderPriority.Background)
+            {
+                await gate.WhenIdleAsync(cancellationToken);
+                rows = EncodeRun(model, background.For(model), run);
+            }
+            else
+            {
+                rows = await gate.RunAsync(() => EncodeRun(model, model.Text, run), cancellationToken);
+            }
+
+            progress?.Report(run.Length);
+            return rows;
+        }
 
         if (all.Length <= runSize)
             return await RunAsync(all);
@@ -147,10 +165,10 @@ public sealed class ClipInference(
         return flat;
     }
 
-    private float[] EncodeRun(ClipModel model, int[][] ids)
+    private float[] EncodeRun(ClipModel model, TextEncoder encoder, int[][] ids)
     {
         using var call = metrics.TextBatch(model.Name, ids.Length);
-        return model.Text.Encode(ids);
+        return encoder.Encode(ids);
     }
 
     private sealed record TokenizedTexts(int[][] Ids, bool[] Truncated);

@@ -7,8 +7,9 @@ public enum EncoderPriority
 {
     Request,
 
-    /// <summary>Runs only while no request is running or waiting for the encoder, in small runs, so it takes no
-    /// throughput from traffic (it may wait indefinitely under sustained load).</summary>
+    /// <summary>Starts runs only while no request is running or waiting for the encoder, in small runs on one
+    /// thread (the model's background encoder), so it takes at most one core and little throughput from traffic
+    /// (it may wait indefinitely under sustained load).</summary>
     Background,
 }
 
@@ -28,7 +29,9 @@ public interface IClipInference
     /// Like <see cref="EmbedLabelsAsync"/> but bypassing the cache, in encoder runs of bounded size so other requests
     /// interleave: for large label sets whose embeddings the caller keeps.
     /// </summary>
-    Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority, CancellationToken cancellationToken);
+    /// <param name="progress">Told the number of prompts of each encoder run once it is done.</param>
+    Task<TextEmbeddings> ComputeLabelsAsync(ClipModel model, IReadOnlyList<string> labels, IReadOnlyList<string> templates, EncoderPriority priority,
+        IProgress<int>? progress, CancellationToken cancellationToken);
 
     /// <summary>Runs the encoders once so the first request does not pay for initialisation.</summary>
     Task WarmUpAsync(ClipModel model, CancellationToken cancellationToken);

@@ -46,6 +46,14 @@ public sealed class InferenceGate(IOptions<InferenceOptions> options) : IDisposa
         }
     }
 
+    /// <summary>Completes once no request is running or waiting (checked every <see cref="IdlePoll"/>): for
+    /// background work that runs outside the gate, on its own thread.</summary>
+    public async Task WhenIdleAsync(CancellationToken cancellationToken)
+    {
+        while (InFlight > 0)
+            await Task.Delay(IdlePoll, cancellationToken);
+    }
+
     internal static TimeSpan IdlePoll { get; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Waits for a run slot; disposing the lease frees it.</summary>

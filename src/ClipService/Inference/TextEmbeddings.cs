@@ -11,8 +11,11 @@ public sealed record TextEmbedding(ReadOnlyMemory<float> Vector, int Tokens, boo
 /// <summary>Embeddings of a request's texts or labels, one row each, in request order.</summary>
 public sealed class TextEmbeddings
 {
+    private readonly IReadOnlyList<TextEmbedding> _items;
+
     public TextEmbeddings(IReadOnlyList<TextEmbedding> items)
     {
+        _items = items;
         var rows = new ReadOnlyMemory<float>[items.Count];
         for (var i = 0; i < rows.Length; i++)
         {
@@ -32,4 +35,10 @@ public sealed class TextEmbeddings
 
     /// <summary>How many inputs were longer than the context and truncated.</summary>
     public int Truncated { get; }
+
+    /// <summary>Tokens the encoder read for input <paramref name="index"/>.</summary>
+    public int TokensOf(int index) => _items[index].Tokens;
+
+    /// <summary>Whether input <paramref name="index"/> was truncated.</summary>
+    public bool IsTruncated(int index) => _items[index].Truncated;
 }

@@ -6,4 +6,7 @@ namespace ClipService.LabelSets;
 /// (ImageNet's two "missile" and "sunglasses" classes).</param>
 /// <param name="Templates">Null when the set names none.</param>
 /// <param name="Version">Changes whenever the content does, so embeddings of an edited set are recomputed.</param>
-public sealed record LabelSet(string Name, IReadOnlyList<string> Labels, IReadOnlyList<string>? Templates, string? Description, string Source, string Version);
+/// <param name="Language">The labels' language (ISO 639-1, the file's "language"); null when the file does not say.
+/// The precompute skips a set in a language the model was not trained on (imagenet-zh for an English CLIP).</param>
+public sealed record LabelSet(string Name, IReadOnlyList<string> Labels, IReadOnlyList<string>? Templates, string? Description, string Source, string Version,
+    string? Language = null);

@@ -16,7 +16,7 @@ internal static class LabelSetFiles
     private const string ResourcePrefix = "labelsets/";
     private static readonly JsonSerializerOptions s_json = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    private sealed record FileContent(List<string>? Labels, List<string>? Templates, string? Description);
+    private sealed record FileContent(List<string>? Labels, List<string>? Templates, string? Description, string? Language);
 
     public static IEnumerable<LabelSet> BuiltIn(int maxLabels)
     {
@@ -76,7 +76,10 @@ internal static class LabelSetFiles
         if (templates?.FirstOrDefault(t => t is null || !PromptTemplates.IsValid(t)) is { } invalid)
             throw new LabelSetFileException($"Label set '{source}': the template '{invalid}' has no {PromptTemplates.Placeholder}.");
 
+        if (content.Language is { } language && (language.Length is < 2 or > 3 || !language.All(char.IsAsciiLetterLower)))
+            throw new LabelSetFileException($"Label set '{source}': \"language\" must be a language code (ISO 639) such as \"en\" or \"zh\", not '{Errors.Echo.Of(language, 20)}'.");
+
         var version = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)), 0, 8);
-        return new LabelSet(name, [.. labels.Select(l => l.Trim())], templates, content.Description, source, version);
+        return new LabelSet(name, [.. labels.Select(l => l.Trim())], templates, content.Description, source, version, content.Language);
     }
 }

@@ -32,6 +32,10 @@ public sealed class ModelRegistry(ModelCatalog catalog) : IDisposable
     // A name is echoed in the 404 only as far as a real one could go: a megabyte-long one is not sent back whole.
     private static string Echo(string name) => Errors.Echo.Of(name, MaxEchoedNameLength);
 
+    /// <summary>The models loaded so far, ready or not (all of them once the host has started): for work that
+    /// prepares them, such as hashing their files, never for requests.</summary>
+    internal IReadOnlyCollection<ClipModel> Loaded => _models.Values;
+
     internal void Add(ClipModel model) => _models[model.Name] = model;
 
     internal void MarkReady() => _ready = true;

@@ -43,6 +43,39 @@ public sealed class FamilyExportTests
     };
 
     [Theory]
+    [InlineData("siglip", "en", "zh")]
+    [InlineData("chinese-clip", "zh,en", "fr")]
+    [InlineData("siglip2", null, null)]
+    [InlineData("immich-xlmr", null, null)]
+    [InlineData("immich-siglip2", null, null)]
+    public void The_languages_a_model_reads_come_from_its_family_and_vocabulary(string folder, string? reads, string? doesNotRead)
+    {
+        using var model = ClipModel.Load(Folder(folder));
+        if (reads is null)
+        {
+            // Multilingual vocabularies (XLM-R, Gemma): every set is worth embedding ahead of time.
+            Assert.Null(model.Languages);
+            Assert.True(model.Reads("zh") && model.Reads("en") && model.Reads("fr"));
+        }
+        else
+        {
+            Assert.Equal(reads.Split(',').Order(), model.Languages!.Order());
+            Assert.All(reads.Split(','), l => Assert.True(model.Reads(l)));
+            Assert.False(model.Reads(doesNotRead));
+        }
+
+        Assert.True(model.Reads(null));
+    }
+
+    [Fact]
+    public void An_OpenAI_CLIP_reads_English_only()
+    {
+        using var model = ClipModel.Load(TestPaths.DefaultModel);
+        Assert.True(model.Reads("en"));
+        Assert.False(model.Reads("zh"));
+    }
+
+    [Theory]
     [MemberData(nameof(Families))]
     public void The_family_is_read_from_the_files_and_the_ids_equal_transformers_js(string folder, string family)
     {
