@@ -401,6 +401,27 @@ public sealed class LabelSetStoreTests
         Assert.Single(Directory.GetFiles(store.Path, "shapes-zh.*.lse"));
     }
 
+    [Fact]
+    public async Task An_idle_gate_that_is_stopping_starts_no_background_run()
+    {
+        using var gate = new InferenceGate(Microsoft.Extensions.Options.Options.Create(new InferenceOptions()));
+        await gate.WhenIdleAsync(CancellationToken.None);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gate.WhenIdleAsync(new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public async Task A_released_background_encoder_is_never_opened_again()
+    {
+        await using var factory = new ClipServiceFactory();
+        using var client = await factory.ReadyClientAsync();
+        var model = factory.Services.GetRequiredService<ModelRegistry>().Get(null);
+        var encoders = factory.Services.GetRequiredService<BackgroundTextEncoders>();
+        var encoder = encoders.For(model);
+        Assert.Same(encoder, encoders.For(model));
+        encoders.Release(model);
+        Assert.Throws<ObjectDisposedException>(() => encoders.For(model));
+    }
+
     [Theory]
     [InlineData("auto", PrecomputeMode.Auto)]
     [InlineData("true", PrecomputeMode.True)]

@@ -20,12 +20,13 @@ internal sealed class BoundImageRun : IDisposable
     private readonly OrtAllocator _allocator;
     private readonly bool _ownsMemoryInfo;
 
-    public BoundImageRun(InferenceSession session, string provider, int deviceId)
+    public BoundImageRun(InferenceSession session, string provider)
     {
         _session = session;
         if (provider == OnnxSessionFactory.CudaProvider)
         {
-            _hostMemory = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA_PINNED, OrtAllocatorType.DeviceAllocator, deviceId, OrtMemType.CpuOutput);
+            // The CUDA provider registers its pinned-host allocator as device 0 whatever GPU the session runs on.
+            _hostMemory = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA_PINNED, OrtAllocatorType.DeviceAllocator, 0, OrtMemType.CpuOutput);
             _ownsMemoryInfo = true;
         }
         else
@@ -33,7 +34,16 @@ internal sealed class BoundImageRun : IDisposable
             _hostMemory = OrtMemoryInfo.DefaultInstance;
         }
 
-        _allocator = new OrtAllocator(session, _hostMemory);
+        try
+        {
+            _allocator = new OrtAllocator(session, _hostMemory);
+        }
+        catch
+        {
+            if (_ownsMemoryInfo)
+                _hostMemory.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The memory the pixels are staged in and the embeddings come back to ("Cpu" or "CudaPinned").</summary>

@@ -46,7 +46,7 @@ public sealed class ImageEncoder : IDisposable
         (_outputName, var output) = OnnxGraph.EmbeddingOutput(_session, "image_embeds", file);
         EmbeddingSize = OnnxGraph.EmbeddingSize(output, file);
         // Last: a graph refused above leaves nothing allocated from its session (the caller disposes the session).
-        _bound = session.UseIoBinding ? new BoundImageRun(_session, session.Provider, session.DeviceId) : null;
+        _bound = session.UseIoBinding ? new BoundImageRun(_session, session.Provider) : null;
         _lease = new SessionLease(_session, file, _bound);
     }
 

@@ -7,10 +7,8 @@ namespace ClipService.Core.Encoders;
 /// <summary>A session together with the execution provider it really runs on.</summary>
 public sealed record EncoderSession(InferenceSession Session, string Provider)
 {
-    /// <summary>Whether image batches go through <see cref="BoundImageRun"/>, and its device.</summary>
+    /// <summary>Whether image batches go through <see cref="BoundImageRun"/>.</summary>
     public bool UseIoBinding { get; init; }
-
-    public int DeviceId { get; init; }
 }
 
 /// <summary>
@@ -38,7 +36,7 @@ public static partial class OnnxSessionFactory
                 cudaOptions = BaseOptions(options);
                 AppendCuda(cudaOptions, options.DeviceId);
                 var session = new InferenceSession(modelPath, cudaOptions);
-                return new EncoderSession(session, CudaProvider) { UseIoBinding = options.IoBinding != IoBindingMode.Never, DeviceId = options.DeviceId };
+                return new EncoderSession(session, CudaProvider) { UseIoBinding = options.IoBinding != IoBindingMode.Never };
             }
             catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
             {

@@ -17,8 +17,19 @@ public sealed partial class BackgroundTextEncoders(IOptions<ModelOptions> option
     public const int Threads = 1;
 
     private readonly ConcurrentDictionary<string, Lazy<TextEncoder>> _encoders = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _released = new(StringComparer.Ordinal);
+    private volatile bool _disposed;
 
-    public TextEncoder For(ClipModel model) =>
+    /// <exception cref="ObjectDisposedException">After <see cref="Release"/> for this model, or after disposal: a
+    /// released encoder is never opened again (nothing would release the second copy of the graph).</exception>
+    public TextEncoder For(ClipModel model)
+    {
+        if (_disposed || _released.ContainsKey(model.Name))
+            throw new ObjectDisposedException(nameof(BackgroundTextEncoders), $"The background text encoder for {model.Name} has been released.");
+        return Open(model);
+    }
+
+    private TextEncoder Open(ClipModel model) =>
         _encoders.GetOrAdd(model.Name, _ => new Lazy<TextEncoder>(() =>
         {
             var configured = options.Value.ExecutionProvider;
@@ -37,12 +48,14 @@ public sealed partial class BackgroundTextEncoders(IOptions<ModelOptions> option
     /// <summary>Closes the model's background encoder (a run in progress keeps its session until it ends).</summary>
     public void Release(ClipModel model)
     {
+        _released[model.Name] = 0;
         if (_encoders.TryRemove(model.Name, out var encoder) && encoder.IsValueCreated)
             encoder.Value.Dispose();
     }
 
     public void Dispose()
     {
+        _disposed = true;
         foreach (var encoder in _encoders.Values.Where(e => e.IsValueCreated))
             encoder.Value.Dispose();
         _encoders.Clear();

@@ -52,6 +52,8 @@ public sealed class InferenceGate(IOptions<InferenceOptions> options) : IDisposa
     {
         while (InFlight > 0)
             await Task.Delay(IdlePoll, cancellationToken);
+        // An idle service that is stopping must not start another background run.
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     internal static TimeSpan IdlePoll { get; } = TimeSpan.FromMilliseconds(20);

@@ -42,7 +42,10 @@ public sealed partial class LabelSetEmbeddings(
         var lazy = _computed.GetOrAdd(key, _ => new Lazy<Task<TextEmbeddings>>(() => ComputeAsync(model, set, priority, progress)));
         try
         {
-            return await lazy.Value.WaitAsync(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds), cancellationToken);
+            // The precompute waits for its set however long it takes: giving up would start the next set beside it.
+            return priority == EncoderPriority.Background
+                ? await lazy.Value.WaitAsync(cancellationToken)
+                : await lazy.Value.WaitAsync(TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds), cancellationToken);
         }
         catch (TimeoutException)
         {

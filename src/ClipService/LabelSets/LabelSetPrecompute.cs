@@ -53,7 +53,7 @@ public sealed partial class LabelSetPrecompute(
             model = registry.Get(null);
             await PrecomputeAsync(model, mode, stopping.Token);
         }
-        catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
             // Stopping, or the start failed: what is done is kept; the rest is embedded on first use, if ever.
             if (model is not null && progress.For(model.Name) is { } counts && counts.Done < counts.Total)
