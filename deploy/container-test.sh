@@ -252,4 +252,26 @@ scoring=$(curl -s -F image=@tests/assets/families/images/disc.png -F labels=cat 
 grep -q '"scoring":"sigmoid"' <<<"$scoring" || fail "SigLIP 2 in the image does not score with a sigmoid: $scoring"
 log "the image serves every model family (native tokenizer loaded)"
 
+# deploy/label-sets.Dockerfile on top of the image: the default model's label sets computed at build time (exec-form
+# RUN in the chiseled runtime), then a container from it serves label_set=imagenet from the baked, read-only store
+# without computing any set.
+log "building $IMAGE-label-sets from deploy/label-sets.Dockerfile"
+sets_started=$SECONDS
+"${P[@]}" build --network=host --pull=never --format docker -q --build-arg IMAGE="$IMAGE" \
+    -t "$IMAGE-label-sets" -f deploy/label-sets.Dockerfile . >"$WORK/build-sets.log" 2>&1 || { tail -40 "$WORK/build-sets.log"; fail "label-sets image build"; }
+log "label-sets image built in $((SECONDS - sets_started)) s"
+SETS=$(free_port)
+"${P[@]}" run -d --name "$RUN_ID-sets" --network=host --read-only --tmpfs /tmp \
+    -e ASPNETCORE_URLS="http://127.0.0.1:$SETS" "$IMAGE-label-sets" >/dev/null 2>"$WORK/run-sets.log" \
+    || { cat "$WORK/run-sets.log"; fail "podman run (label sets)"; }
+containers+=("$RUN_ID-sets")
+sets_run=$SECONDS
+wait_ready "$SETS"
+code=$(curl -s -o "$WORK/sets.json" -w '%{http_code}' -F image=@"$IMAGE_FILE" -F label_set=imagenet "http://127.0.0.1:$SETS/classify")
+[ "$code" = 200 ] || fail "label_set=imagenet from the baked store: $code $(cat "$WORK/sets.json")"
+log "label_set=imagenet answered $((SECONDS - sets_run)) s after the container started"
+sets_log=$("${P[@]}" logs "$RUN_ID-sets" 2>&1)
+grep -q 'nothing to precompute' <<<"$sets_log" || { tail -20 <<<"$sets_log"; fail "the baked store did not hold every set"; }
+if grep -q 'embedded for' <<<"$sets_log"; then fail "a set was computed despite the baked store"; fi
+
 log "PASS: image $((image_bytes / 1000000)) MB, $((SECONDS - started)) s in all"

@@ -158,7 +158,11 @@ public sealed class ThroughputTests
         var gate = new InferenceGate(Options.Create(new InferenceOptions()));
         var held = await HeldGate.HoldAsync(gate);
         var ran = 0;
-        var background = gate.RunWhenIdleAsync(() => Interlocked.Increment(ref ran), CancellationToken.None);
+        var background = Task.Run(async () =>
+        {
+            await gate.WhenIdleAsync(CancellationToken.None);
+            return Interlocked.Increment(ref ran);
+        });
         await Task.Delay(200);
         Assert.Equal(0, Volatile.Read(ref ran));
 

@@ -26,28 +26,9 @@ public sealed class InferenceGate(IOptions<InferenceOptions> options) : IDisposa
         return work();
     }
 
-    /// <summary>
-    /// Runs background <paramref name="work"/> once no request is running or waiting (checked every
-    /// <see cref="IdlePoll"/>), so it takes no encoder time from traffic. A request arriving while it runs waits
-    /// for that one run.
-    /// </summary>
-    public async Task<T> RunWhenIdleAsync<T>(Func<T> work, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            while (InFlight > 0)
-                await Task.Delay(IdlePoll, cancellationToken);
-            using var lease = await AcquireAsync(cancellationToken, bypassQueueLimit: true);
-            // Someone else came in between the check and the slot: they go first.
-            if (InFlight > 1)
-                continue;
-            cancellationToken.ThrowIfCancellationRequested();
-            return work();
-        }
-    }
-
-    /// <summary>Completes once no request is running or waiting (checked every <see cref="IdlePoll"/>): for
-    /// background work that runs outside the gate, on its own thread.</summary>
+    /// <summary>Completes once no request is running or waiting (checked every <see cref="IdlePoll"/>): background
+    /// work (the label-set precompute) then runs one short run outside the gate, on its own one-thread session, so
+    /// it takes no encoder time from traffic.</summary>
     public async Task WhenIdleAsync(CancellationToken cancellationToken)
     {
         while (InFlight > 0)
