@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Serilog.Events;
 using static ClipService.Tests.HttpAssertions;
 
 namespace ClipService.Tests;
@@ -48,5 +51,27 @@ public sealed class LoggingTests
         (await client.GetAsync("/models")).Dispose();
         await Task.Delay(300);
         Assert.DoesNotContain("Request starting", service.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_host_logs_to_its_own_sinks_while_another_host_in_the_process_starts_and_stops()
+    {
+        // Serilog's static logger is the last host's, and a host's disposal silences it: a host that logged through
+        // it lost its own lines whenever another (a test beside it, a second app) started or stopped.
+        var mine = new CapturedLog();
+        await using var first = new ClipServiceFactory(services: mine.Register);
+        using (await first.ReadyClientAsync()) { }
+        var theirs = new CapturedLog();
+        await using (var second = new ClipServiceFactory(services: theirs.Register))
+        {
+            using (await second.ReadyClientAsync()) { }
+            first.Services.GetRequiredService<ILogger<LoggingTests>>().LogWarning("first host, while the second runs");
+        }
+
+        first.Services.GetRequiredService<ILogger<LoggingTests>>().LogWarning("first host, after the second stopped");
+
+        Assert.Single(mine.Find(LogEventLevel.Warning, "first host, while the second runs"));
+        Assert.Single(mine.Find(LogEventLevel.Warning, "first host, after the second stopped"));
+        Assert.Empty(theirs.Find(LogEventLevel.Warning, "first host"));
     }
 }

@@ -31,7 +31,7 @@ public static class ServiceDefaults
                 logger.WriteTo.Console(new RenderedCompactJsonFormatter());
             else
                 logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
-        });
+        }, preserveStaticLogger: true); // this host's logger, not Serilog's static one: that is whichever host was built or disposed last
 
         builder.AddValidatedOptions<RequestLimitsOptions, RequestLimitsOptionsValidator>(RequestLimitsOptions.SectionName);
         builder.AddBoundOptions<OpenApiOptions>(OpenApiOptions.SectionName);
