@@ -52,7 +52,7 @@ for variant in $VARIANTS; do
         sleep 0.5
     done
     curl -fsS "http://127.0.0.1:$PORT/health/ready" > /dev/null
-    dotnet "$LOADGEN" http --url "http://127.0.0.1:$PORT" --concurrency "${CONCURRENCY:-1,8,32,64}" --duration "$DURATION" --warmup "${WARMUP:-15}" "${IMAGE_ARGS[@]}"
+    dotnet "$LOADGEN" http --url "http://127.0.0.1:$PORT" --concurrency "${CONCURRENCY:-1,8,32,64}" --duration "$DURATION" --warmup "${WARMUP:-15}" --pid "$SERVICE_PID" "${IMAGE_ARGS[@]}"
     kill "$SERVICE_PID"
     wait "$SERVICE_PID" 2>/dev/null || true
     SERVICE_PID=

@@ -182,7 +182,7 @@ internal static class Soak
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024).First();
 
     // utime + stime of the process, in milliseconds (clock ticks of 10 ms on Linux).
-    private static double CpuMs(int pid)
+    internal static double CpuMs(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
