@@ -33,6 +33,15 @@ RUN dotnet restore src/ClipService/ClipService.csproj -p:OnnxRuntimeFlavor=Cuda 
 COPY src/ src/
 RUN dotnet publish src/ClipService/ClipService.csproj -c Release --no-restore -p:OnnxRuntimeFlavor=Cuda -p:PublishReadyToRun=true -o /app
 
+# The distribution's libjpeg-turbo with its SIMD code: JPEG pixels 2–2.5× faster than Skia's bundled copy (built
+# without SIMD), the same bytes. Taken from the package here and copied beside the app, since the chiseled runtime
+# has no package manager. Ubuntu names the package libturbojpeg, Debian libturbojpeg0.
+FROM ${SDK_IMAGE} AS turbojpeg
+RUN apt-get update \
+    && (apt-get install -y --no-install-recommends libturbojpeg || apt-get install -y --no-install-recommends libturbojpeg0) \
+    && mkdir /out && cp -L "$(find /usr/lib -name libturbojpeg.so.0 | head -n 1)" /out/libturbojpeg.so.0 \
+    && rm -rf /var/lib/apt/lists/*
+
 # The ASP.NET Core runtime for the CUDA image, from Microsoft's image of the same Ubuntu release as the CUDA base.
 FROM ${ASPNET_IMAGE} AS aspnet
 
@@ -47,6 +56,7 @@ RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=publish-cuda /app ./
+COPY --from=turbojpeg /out/libturbojpeg.so.0 ./
 COPY models/clip-shapes/ ./models/clip-shapes/
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     ASPNETCORE_ENVIRONMENT=Production \
@@ -75,6 +85,7 @@ FROM ${RUNTIME_IMAGE} AS cpu
 ARG VERSION=dev REVISION=unknown SOURCE=unknown
 WORKDIR /app
 COPY --from=publish-cpu /app ./
+COPY --from=turbojpeg /out/libturbojpeg.so.0 ./
 COPY models/clip-shapes/ ./models/clip-shapes/
 # ASPNETCORE_HTTP_PORTS is the lowest-precedence address setting, so `-e ASPNETCORE_URLS=...` or `--urls` override it.
 ENV ASPNETCORE_HTTP_PORTS=8080 \

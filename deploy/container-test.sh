@@ -251,6 +251,9 @@ done
 scoring=$(curl -s -F image=@tests/assets/families/images/disc.png -F labels=cat -F labels=dog "http://127.0.0.1:$FAMILIES/classify")
 grep -q '"scoring":"sigmoid"' <<<"$scoring" || fail "SigLIP 2 in the image does not score with a sigmoid: $scoring"
 log "the image serves every model family (native tokenizer loaded)"
+families_log=$("${P[@]}" logs "$RUN_ID-families" 2>&1)
+grep -q 'libturbojpeg.so.0, SIMD' <<<"$families_log" || { grep -i 'ready' <<<"$families_log"; fail "the image decodes JPEG without the system's libjpeg-turbo"; }
+log "JPEG pixels come from the libturbojpeg.so.0 shipped in the image"
 
 # deploy/label-sets.Dockerfile on top of the image: the default model's label sets computed at build time (exec-form
 # RUN in the chiseled runtime), then a container from it serves label_set=imagenet from the baked, read-only store

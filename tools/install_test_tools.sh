@@ -15,6 +15,8 @@ need runc runc
 need debootstrap debootstrap
 need node nodejs
 need npm npm
+# The system's libjpeg-turbo (SIMD): JPEG pixels come from it when it is there (Clip:ImageDecoding:JpegDecoder=Auto).
+[ -e /usr/lib/x86_64-linux-gnu/libturbojpeg.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/libturbojpeg.so.0 ] || want+=(libturbojpeg0)
 
 if [ ${#want[@]} -gt 0 ]; then
     echo "Installing: ${want[*]}"

@@ -46,6 +46,9 @@ public sealed class LoggingTests
         await using var service = await ServiceProcess.StartReadyAsync();
         var appFolder = Path.GetDirectoryName(ServiceProcess.AppPath)!;
         Assert.Contains($"Content root path: {appFolder}", service.Output, StringComparison.Ordinal);
+        // The ready line names who decodes JPEG pixels: the system's libjpeg-turbo where it is installed.
+        var library = new ClipService.Core.Imaging.ImageDecodingOptions().JpegLibrary;
+        Assert.Contains($"Ready: 1 model(s), default clip-shapes; JPEG pixels from {library}", service.Output, StringComparison.Ordinal);
         // appsettings.json there turns the framework's request lines off (Microsoft.AspNetCore at Warning).
         using var client = new HttpClient { BaseAddress = service.Address };
         (await client.GetAsync("/models")).Dispose();

@@ -1,11 +1,13 @@
 using System.Runtime.InteropServices;
+using ClipService.Core.Imaging.TurboJpeg;
 using SkiaSharp;
 
 namespace ClipService.Core.Imaging;
 
 /// <summary>
 /// Defensive decoding of uploads to upright 8-bit RGB(A) with Skia (libjpeg-turbo for JPEG, so JPEGs decode as
-/// PIL decodes them): only JPEG, PNG, WebP, GIF (first frame), BMP and ICO; the header is read first and images
+/// PIL decodes them; JPEG pixels come from the system's libjpeg-turbo when it is there, see
+/// <see cref="TurboJpegDecoder"/>): only JPEG, PNG, WebP, GIF (first frame), BMP and ICO; the header is read first and images
 /// over the pixel cap are refused before any pixel is decoded; truncated or corrupt images are refused. EXIF
 /// orientation is applied as PIL's <c>exif_transpose</c>; no colour management is done (PIL does none): embedded
 /// ICC profiles and gAMA chunks are ignored. CMYK JPEGs are inverted as PIL's <c>convert("RGB")</c> does; 16-bit
@@ -22,8 +24,13 @@ public sealed class ClipImageDecoder
     private static readonly int[] JpegReductions = [8, 4, 2];
 
     private readonly ImageDecodingOptions _options;
+    private readonly bool _turboJpeg;
 
-    public ClipImageDecoder(ImageDecodingOptions? options = null) => _options = options ?? new ImageDecodingOptions();
+    public ClipImageDecoder(ImageDecodingOptions? options = null)
+    {
+        _options = options ?? new ImageDecodingOptions();
+        _turboJpeg = _options.UsesTurboJpeg;
+    }
 
     public ImageDecodingOptions Options => _options;
 
@@ -66,7 +73,9 @@ public sealed class ClipImageDecoder
         {
             if (!bitmap.TryAllocPixels(target))
                 throw new InvalidImageException(ImageProblem.TooLarge, "Decoding the image needs more memory than the service allows.");
-            var result = codec.GetPixels(target, bitmap.GetPixels(), new SKCodecOptions(0));
+            var result = codec.EncodedFormat == SKEncodedImageFormat.Jpeg && _turboJpeg
+                ? DecodeWithTurboJpeg(encoded, codec, target, bitmap)
+                : codec.GetPixels(target, bitmap.GetPixels(), new SKCodecOptions(0));
             if (result == SKCodecResult.Success && codec.EncodedFormat == SKEncodedImageFormat.Jpeg && !EndsItsLastScan(encoded))
                 result = SKCodecResult.IncompleteInput;
             if (result != SKCodecResult.Success)
@@ -83,6 +92,20 @@ public sealed class ClipImageDecoder
             bitmap.Dispose();
             throw;
         }
+    }
+
+    // Skia read the header (format, size, orientation); the pixels come from the system's libjpeg-turbo, or from
+    // Skia when TurboJPEG does not take the file.
+    private static SKCodecResult DecodeWithTurboJpeg(ReadOnlySpan<byte> encoded, SKCodec codec, SKImageInfo target, SKBitmap bitmap)
+    {
+        var outcome = TurboJpegDecoder.DecodeRgba(encoded, Writable(bitmap.GetPixelSpan()), target.Width, target.Height);
+        return outcome.Kind switch
+        {
+            TurboJpegDecoder.OutcomeKind.Decoded => SKCodecResult.Success,
+            TurboJpegDecoder.OutcomeKind.Truncated => SKCodecResult.IncompleteInput,
+            TurboJpegDecoder.OutcomeKind.Corrupt => SKCodecResult.InvalidInput,
+            _ => codec.GetPixels(target, bitmap.GetPixels(), new SKCodecOptions(0)),
+        };
     }
 
     private static string UnsupportedMessage => $"The upload is not an image in a supported format ({string.Join(", ", SupportedFormats)}).";

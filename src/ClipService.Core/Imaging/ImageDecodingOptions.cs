@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using ClipService.Core.Imaging.TurboJpeg;
 
 namespace ClipService.Core.Imaging;
 
 /// <summary>Limits on what an uploaded image may cost to decode, and how JPEGs are decoded.</summary>
-public sealed class ImageDecodingOptions
+public sealed class ImageDecodingOptions : IValidatableObject
 {
     public const int DefaultMaxPixels = 50_000_000;
     public const int DefaultAllocationLimitMegabytes = 1024;
@@ -28,6 +29,32 @@ public sealed class ImageDecodingOptions
     [Range(0, 1024)]
     public int MaxConcurrentDecodes { get; set; } = DefaultMaxConcurrentDecodes;
 
+    /// <summary>Which libjpeg-turbo decodes JPEG pixels: Auto (the system's, built with SIMD, when libturbojpeg.so.0
+    /// loads, else Skia's), TurboJpeg (the system's; start fails without it) or Skia (its bundled copy, without
+    /// SIMD). Both give the same bytes.</summary>
+    [EnumDataType(typeof(JpegDecoderChoice))]
+    public JpegDecoderChoice JpegDecoder { get; set; } = JpegDecoderChoice.Auto;
+
+    /// <summary>True when JPEG pixels come from the system's libturbojpeg.</summary>
+    public bool UsesTurboJpeg => JpegDecoder != JpegDecoderChoice.Skia && TurboJpegDecoder.IsAvailable;
+
+    /// <summary>The library that decodes JPEG pixels, for the log.</summary>
+    public string JpegLibrary => UsesTurboJpeg ? "the system's libjpeg-turbo (libturbojpeg.so.0, SIMD)" : "Skia's bundled libjpeg-turbo (no SIMD)";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (JpegDecoder == JpegDecoderChoice.TurboJpeg && TurboJpegDecoder.UnavailableReason is { } reason)
+            yield return new ValidationResult($"Clip:ImageDecoding:JpegDecoder is TurboJpeg, but {reason}; set it to Auto or Skia.");
+    }
+
     /// <summary><see cref="MaxConcurrentDecodes"/> with 0 resolved to the core count.</summary>
     public int ConcurrentDecodes => MaxConcurrentDecodes > 0 ? MaxConcurrentDecodes : Environment.ProcessorCount;
+}
+
+/// <summary>See <see cref="ImageDecodingOptions.JpegDecoder"/>.</summary>
+public enum JpegDecoderChoice
+{
+    Auto,
+    TurboJpeg,
+    Skia,
 }

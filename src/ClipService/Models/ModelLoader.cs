@@ -74,7 +74,7 @@ public sealed partial class ModelLoader(
 
             stopping.Token.ThrowIfCancellationRequested();
             registry.MarkReady();
-            LogReady(logger, registry.Catalog.Folders.Count, registry.DefaultModel);
+            LogReady(logger, registry.Catalog.Folders.Count, registry.DefaultModel, options.Value.ImageDecoding.JpegLibrary);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -99,8 +99,8 @@ public sealed partial class ModelLoader(
         Message = "Loaded model {Model} on {Provider}: {EmbeddingSize}-d embeddings, {ImageSize}px images, {ContextLength} tokens ({LoadMs:F0} ms to load, {WarmUpMs:F0} ms to warm up)")]
     private static partial void LogModelLoaded(ILogger logger, string model, string provider, int embeddingSize, int imageSize, int contextLength, double loadMs, double warmUpMs);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Ready: {Count} model(s), default {DefaultModel}")]
-    private static partial void LogReady(ILogger logger, int count, string defaultModel);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Ready: {Count} model(s), default {DefaultModel}; JPEG pixels from {JpegLibrary}")]
+    private static partial void LogReady(ILogger logger, int count, string defaultModel, string jpegLibrary);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Critical, Message = "Warming up the models failed, stopping: {Reason}")]
     private static partial void LogWarmUpFailed(ILogger logger, string reason);
