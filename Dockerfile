@@ -35,11 +35,14 @@ RUN dotnet publish src/ClipService/ClipService.csproj -c Release --no-restore -p
 
 # The distribution's libjpeg-turbo with its SIMD code: JPEG pixels 2–2.5× faster than Skia's bundled copy (built
 # without SIMD), the same bytes. Taken from the package here and copied beside the app, since the chiseled runtime
-# has no package manager. Ubuntu names the package libturbojpeg, Debian libturbojpeg0.
+# has no package manager (so image scanners, which read the package lists, do not see it: it is libjpeg-turbo from
+# the SDK base's release, updated with each rebuild). Ubuntu names the package libturbojpeg, Debian libturbojpeg0.
 FROM ${SDK_IMAGE} AS turbojpeg
 RUN apt-get update \
-    && (apt-get install -y --no-install-recommends libturbojpeg || apt-get install -y --no-install-recommends libturbojpeg0) \
-    && mkdir /out && cp -L "$(find /usr/lib -name libturbojpeg.so.0 | head -n 1)" /out/libturbojpeg.so.0 \
+    && if apt-get install -y --no-install-recommends libturbojpeg0; then package=libturbojpeg0; \
+       else package=libturbojpeg && apt-get install -y --no-install-recommends "$package"; fi \
+    && mkdir /out && cp -L "$(dpkg -L "$package" | grep '/libturbojpeg\.so\.0$')" /out/libturbojpeg.so.0 \
+    && cp "/usr/share/doc/$package/copyright" /out/libturbojpeg.copyright \
     && rm -rf /var/lib/apt/lists/*
 
 # The ASP.NET Core runtime for the CUDA image, from Microsoft's image of the same Ubuntu release as the CUDA base.
@@ -57,6 +60,7 @@ RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
 WORKDIR /app
 COPY --from=publish-cuda /app ./
 COPY --from=turbojpeg /out/libturbojpeg.so.0 ./
+COPY --from=turbojpeg /out/libturbojpeg.copyright /usr/share/doc/libturbojpeg/copyright
 COPY models/clip-shapes/ ./models/clip-shapes/
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     ASPNETCORE_ENVIRONMENT=Production \
@@ -86,6 +90,7 @@ ARG VERSION=dev REVISION=unknown SOURCE=unknown
 WORKDIR /app
 COPY --from=publish-cpu /app ./
 COPY --from=turbojpeg /out/libturbojpeg.so.0 ./
+COPY --from=turbojpeg /out/libturbojpeg.copyright /usr/share/doc/libturbojpeg/copyright
 COPY models/clip-shapes/ ./models/clip-shapes/
 # ASPNETCORE_HTTP_PORTS is the lowest-precedence address setting, so `-e ASPNETCORE_URLS=...` or `--urls` override it.
 ENV ASPNETCORE_HTTP_PORTS=8080 \

@@ -95,18 +95,11 @@ public sealed class ClipImageDecoder
     }
 
     // Skia read the header (format, size, orientation); the pixels come from the system's libjpeg-turbo, or from
-    // Skia when TurboJPEG does not take the file.
-    private static SKCodecResult DecodeWithTurboJpeg(ReadOnlySpan<byte> encoded, SKCodec codec, SKImageInfo target, SKBitmap bitmap)
-    {
-        var outcome = TurboJpegDecoder.DecodeRgba(encoded, Writable(bitmap.GetPixelSpan()), target.Width, target.Height);
-        return outcome.Kind switch
-        {
-            TurboJpegDecoder.OutcomeKind.Decoded => SKCodecResult.Success,
-            TurboJpegDecoder.OutcomeKind.Truncated => SKCodecResult.IncompleteInput,
-            TurboJpegDecoder.OutcomeKind.Corrupt => SKCodecResult.InvalidInput,
-            _ => codec.GetPixels(target, bitmap.GetPixels(), new SKCodecOptions(0)),
-        };
-    }
+    // Skia when TurboJPEG does not take the file or finds anything wrong with it (then Skia's verdict stands).
+    private static SKCodecResult DecodeWithTurboJpeg(ReadOnlySpan<byte> encoded, SKCodec codec, SKImageInfo target, SKBitmap bitmap) =>
+        TurboJpegDecoder.TryDecodeRgba(encoded, Writable(bitmap.GetPixelSpan()), bitmap.RowBytes, target.Width, target.Height)
+            ? SKCodecResult.Success
+            : codec.GetPixels(target, bitmap.GetPixels(), new SKCodecOptions(0));
 
     private static string UnsupportedMessage => $"The upload is not an image in a supported format ({string.Join(", ", SupportedFormats)}).";
 

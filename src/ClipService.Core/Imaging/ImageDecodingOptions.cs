@@ -31,7 +31,7 @@ public sealed class ImageDecodingOptions : IValidatableObject
 
     /// <summary>Which libjpeg-turbo decodes JPEG pixels: Auto (the system's, built with SIMD, when libturbojpeg.so.0
     /// loads, else Skia's), TurboJpeg (the system's; start fails without it) or Skia (its bundled copy, without
-    /// SIMD). Both give the same bytes.</summary>
+    /// SIMD). The same bytes on every JPEG of the reference set; a file libjpeg warns about is left to Skia.</summary>
     [EnumDataType(typeof(JpegDecoderChoice))]
     public JpegDecoderChoice JpegDecoder { get; set; } = JpegDecoderChoice.Auto;
 

@@ -30,7 +30,7 @@ public static class CommandLine
           --Clip:Inference:RequestTimeoutSeconds=N     longest wait for an encoder (default 30)
           --Clip:ImageDecoding:MaxConcurrentDecodes=N  images decoded at once per model (default 0: one per core)
           --Clip:ImageDecoding:FastJpegScaling=true    decode large JPEGs at reduced scale (faster, not exact)
-          --Clip:ImageDecoding:JpegDecoder=Auto|TurboJpeg|Skia   the system's libjpeg-turbo (SIMD) or Skia's; same bytes
+          --Clip:ImageDecoding:JpegDecoder=Auto|TurboJpeg|Skia   JPEG pixels from the system's libjpeg-turbo (SIMD) or Skia's (default Auto)
           --Clip:Batching:MaxBatchSize=N          images per encoder call (default 0: 8 on the CPU, 32 on a GPU)
           --Clip:Batching:MaxBatchDelayMs=N       wait for a batch to fill (default 0: take what is queued)
           --Clip:Batching:MaxQueuedImages=N       images waiting per model before 503 (default 256)
