@@ -33,7 +33,7 @@ public static partial class OnnxSessionFactory
             SessionOptions? cudaOptions = null;
             try
             {
-                cudaOptions = BaseOptions(options);
+                cudaOptions = BaseOptions(options, modelPath);
                 AppendCuda(cudaOptions, options.DeviceId);
                 var session = new InferenceSession(modelPath, cudaOptions);
                 return new EncoderSession(session, CudaProvider) { UseIoBinding = options.IoBinding != IoBindingMode.Never };
@@ -54,11 +54,11 @@ public static partial class OnnxSessionFactory
             }
         }
 
-        using var cpuOptions = BaseOptions(options);
+        using var cpuOptions = BaseOptions(options, modelPath);
         return new EncoderSession(new InferenceSession(modelPath, cpuOptions), CpuProvider) { UseIoBinding = options.IoBinding == IoBindingMode.Always };
     }
 
-    private static SessionOptions BaseOptions(ExecutionProviderOptions options)
+    private static SessionOptions BaseOptions(ExecutionProviderOptions options, string modelPath)
     {
         var session = new SessionOptions
         {
@@ -67,8 +67,20 @@ public static partial class OnnxSessionFactory
             IntraOpNumThreads = options.IntraOpThreads,
             InterOpNumThreads = 1,
         };
-        session.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+        var spinning = options.SpinningFor(ModelBytes(modelPath));
+        session.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning == SpinningMode.Off ? "0" : "1");
+        // Stops the spinning as the last concurrent run returns; the next run starts it again.
+        session.AddSessionConfigEntry("session.force_spinning_stop", spinning == SpinningMode.Always ? "0" : "1");
         return session;
+    }
+
+    // The graph file and its external weights (model.onnx_data, model.onnx.data), which big exports keep apart.
+    internal static long ModelBytes(string modelPath)
+    {
+        var file = new FileInfo(modelPath);
+        if (!file.Exists || file.Directory is null)
+            return 0;
+        return file.Directory.EnumerateFiles(file.Name + "*").Sum(f => f.Length);
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Error,

@@ -24,7 +24,7 @@ public static class CommandLine
           --Clip:Precision=Default|Fp16|Quantized which encoder files to load
           --Clip:ExecutionProvider:Provider=Cpu|Cuda   with :DeviceId=N and :RequireCuda=true|false
           --Clip:ExecutionProvider:IntraOpThreads=N    ONNX Runtime threads per run (0: one per core)
-          --Clip:ExecutionProvider:AllowSpinning=true|false   ONNX Runtime threads spin between runs (default false)
+          --Clip:ExecutionProvider:Spinning=Auto|Off|DuringRuns|Always   when ONNX Runtime threads busy-wait (Auto: during runs for encoders of 32 MB or more)
           --Clip:ExecutionProvider:IoBinding=Auto|Always|Never   IOBinding with pinned buffers (Auto: on CUDA)
           --Clip:Inference:MaxQueuedRequests=N    waiting requests before 503 (default 256)
           --Clip:Inference:RequestTimeoutSeconds=N     longest wait for an encoder (default 30)

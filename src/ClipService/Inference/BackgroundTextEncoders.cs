@@ -39,7 +39,7 @@ public sealed partial class BackgroundTextEncoders(IOptions<ModelOptions> option
                 DeviceId = configured.DeviceId,
                 RequireCuda = false,
                 IntraOpThreads = Threads,
-                AllowSpinning = false,
+                Spinning = SpinningMode.Off,
             }, logger);
             LogOpened(logger, model.Name, encoder.Provider);
             return encoder;
