@@ -68,13 +68,13 @@ done
 for round in $(seq 1 "$ROUNDS"); do
     # Rows: "| batch | images/s | p50 | ..." for raw, "| concurrency | requests/s | p50 | ... | cpu ms |" for the service.
     dotnet "$LOADGEN" raw --model "$MODEL/onnx/vision_model.onnx" --batches "$BATCHES" --duration "$DURATION" \
-        | awk -v r="$round" -F'|' '/^\| [0-9]/ { gsub(/ /, ""); print "raw", "batch" $2, r, $3, $4, "-" }' >> "$RESULTS"
+        | awk -v r="$round" -F'|' '/^\| [0-9]/ { gsub(/ /, ""); print "raw", "batch" $2, r, $3, $4, "-", "-" }' >> "$RESULTS"
     for i in "${!PORTS[@]}"; do
         dotnet "$LOADGEN" http --url "http://127.0.0.1:${PORTS[$i]}" --concurrency "$CONCURRENCY" --duration "$DURATION" \
             --warmup "$WARMUP" --pid "${PIDS[$i]}" "${IMAGE_ARGS[@]}" \
-            | awk -v r="$round" -v n="${NAMES[$i]}" -F'|' '/^\| [0-9]/ { gsub(/ /, ""); print n, "conc" $2, r, $3, $4, $8 }' >> "$RESULTS"
+            | awk -v r="$round" -v n="${NAMES[$i]}" -F'|' '/^\| [0-9]/ { gsub(/ /, ""); print n, "conc" $2, r, $3, $4, $8, $9 }' >> "$RESULTS"
     done
-    echo "round $round:"; awk -v r="$round" '$3 == r { printf "  %-10s %-8s %8s/s  p50 %7s ms  cpu %s ms/req\n", $1, $2, $4, $5, $6 }' "$RESULTS"
+    echo "round $round:"; awk -v r="$round" '$3 == r { printf "  %-10s %-8s %8s/s  p50 %7s ms  cpu %s ms/req (load generator %s)\n", $1, $2, $4, $5, $6, $7 }' "$RESULTS"
 done
 
 echo
@@ -88,14 +88,15 @@ def per_round(name, key):
 keys = sorted({(r[0], r[1]) for r in rows})
 best_raw = {n: max(float(r[3]) for r in rows if r[0] == "raw" and int(r[2]) == n) for n in rounds}
 raw_p50 = {n: min(float(r[4]) for r in rows if r[0] == "raw" and int(r[2]) == n) for n in rounds}
-print("| run | per second (median) | p50 ms (median) | CPU ms per request | ratio to raw's best (median) | p50 minus raw's lowest p50 (median) |")
-print("| --- | --- | --- | --- | --- | --- |")
+print("| run | per second (median) | p50 ms (median) | service CPU ms per request | load generator CPU ms per request | ratio to raw's best (median) | p50 minus raw's lowest p50 (median) |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
 for name, key in keys:
     series = per_round(name, key)
     rate = statistics.median(float(r[3]) for r in series.values())
     p50 = statistics.median(float(r[4]) for r in series.values())
     cpu = "-" if name == "raw" else f"{statistics.median(float(r[5]) for r in series.values()):.2f}"
+    own = "-" if name == "raw" else f"{statistics.median(float(r[6]) for r in series.values()):.2f}"
     ratio = statistics.median(float(series[n][3]) / best_raw[n] for n in series)
     gap = statistics.median(float(series[n][4]) - raw_p50[n] for n in series)
-    print(f"| {name} {key} | {rate:.1f} | {p50:.1f} | {cpu} | {ratio:.3f} | {gap:+.1f} |")
+    print(f"| {name} {key} | {rate:.1f} | {p50:.1f} | {cpu} | {own} | {ratio:.3f} | {gap:+.1f} |")
 EOF

@@ -27,17 +27,19 @@ internal static class HttpLoad
         Console.WriteLine($"POST {url}/classify, {labels.Length} labels, {size[0]}x{size[1]} {kind}, {duration.TotalSeconds:F0} s per level after {warmup.TotalSeconds:F0} s warm-up");
         // With --pid (the service's process): its CPU time per answered request in the window, from /proc.
         var pid = int.Parse(options.Get("pid", "0"), CultureInfo.InvariantCulture);
-        Console.WriteLine(pid > 0 ? "| concurrency | requests/s | p50 ms | p95 ms | p99 ms | errors | service CPU ms per request |" : "| concurrency | requests/s | p50 ms | p95 ms | p99 ms | errors |");
-        Console.WriteLine(pid > 0 ? "| --- | --- | --- | --- | --- | --- | --- |" : "| --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine(pid > 0 ? "| concurrency | requests/s | p50 ms | p95 ms | p99 ms | errors | service CPU ms per request | load generator CPU ms per request |" : "| concurrency | requests/s | p50 ms | p95 ms | p99 ms | errors |");
+        Console.WriteLine(pid > 0 ? "| --- | --- | --- | --- | --- | --- | --- | --- |" : "| --- | --- | --- | --- | --- | --- |");
         foreach (var concurrency in options.Ints("concurrency", "1,8,32,64"))
         {
             await Level(http, url, images, labels, concurrency, warmup, record: false);
             var cpuBefore = pid > 0 ? Soak.CpuMs(pid) : 0;
+            var ownBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var (latencies, errors, seconds) = await Level(http, url, images, labels, concurrency, duration, record: true);
             var cpuMs = pid > 0 ? Soak.CpuMs(pid) - cpuBefore : 0;
+            var ownMs = (Process.GetCurrentProcess().TotalProcessorTime - ownBefore).TotalMilliseconds;
             var errorText = errors.IsEmpty ? "0" : string.Join(", ", errors.Select(e => $"{e.Key}: {e.Value}"));
             if (pid > 0)
-                errorText += string.Create(CultureInfo.InvariantCulture, $" | {cpuMs / Math.Max(1, latencies.Count):F2}");
+                errorText += string.Create(CultureInfo.InvariantCulture, $" | {cpuMs / Math.Max(1, latencies.Count):F2} | {ownMs / Math.Max(1, latencies.Count):F2}");
             Console.WriteLine(Percentiles.Row(concurrency.ToString(CultureInfo.InvariantCulture), latencies.Count, seconds, latencies, errorText));
         }
 

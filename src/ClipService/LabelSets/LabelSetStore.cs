@@ -109,6 +109,14 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
         byte[] bytes;
         try
         {
+            // A file of the wrong length (another set's, a stray one) is refused before it is read into memory.
+            var length = new FileInfo(path).Length;
+            if (length != ExpectedLength(labels.Count, model.EmbeddingSize))
+            {
+                ReportUnusable(path, $"{length} bytes, expected {ExpectedLength(labels.Count, model.EmbeddingSize)} (truncated, extended or another set's)");
+                return null;
+            }
+
             bytes = await File.ReadAllBytesAsync(path, cancellationToken);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -173,9 +181,11 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
             LogUnusable(logger, path, problem);
     }
 
+    private static long ExpectedLength(int rows, int dim) => HeaderBytes + rows * 5L + (long)rows * dim * sizeof(float) + ChecksumBytes;
+
     private static string? Check(byte[] bytes, byte[] key, int rows, int dim)
     {
-        long expected = HeaderBytes + rows * 5L + (long)rows * dim * sizeof(float) + ChecksumBytes;
+        var expected = ExpectedLength(rows, dim);
         if (bytes.Length < HeaderBytes + ChecksumBytes || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
             return "not a label-set embedding file";
         if (!bytes.AsSpan(8, KeyBytes).SequenceEqual(key))

@@ -110,7 +110,7 @@ public static class PrecomputeLabelSetsCommand
             return 2;
         }
 
-        using var labelSets = services.GetRequiredService<LabelSetCatalog>();
+        var labelSets = services.GetRequiredService<LabelSetCatalog>();
         var chosenSets = new List<LabelSet>();
         foreach (var name in sets)
         {
