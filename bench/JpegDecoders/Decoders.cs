@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using ClipService.Core.Imaging;
+using ClipService.Core.Imaging.TurboJpeg;
 using NetVips;
 using SkiaSharp;
 
@@ -9,26 +10,25 @@ namespace JpegDecoders;
 /// <summary>Packed RGBA rows as a decoder produced them, before any EXIF orientation.</summary>
 internal sealed record RawImage(byte[] Rgba, int Width, int Height);
 
-internal static class Cmyk
+/// <summary>The service's own TurboJPEG path (ClipService.Core's <see cref="TurboJpegDecoder"/>, linked in) at the
+/// size Skia's codec gives for the scale, as ClipImageDecoder asks for it.</summary>
+internal static class TurboRaw
 {
-    // Skia's SkMulDiv255Round.
-    public static byte MulDiv255Round(int a, int b)
+    public static (int Width, int Height) Size(byte[] jpeg, int reduction)
     {
-        var product = a * b + 128;
-        return (byte)((product + (product >> 8)) >> 8);
+        using var data = SKData.CreateCopy(jpeg);
+        using var codec = SKCodec.Create(new SKMemoryStream(data)) ?? throw new InvalidOperationException("Skia cannot open the image");
+        var size = reduction == 1 ? codec.Info.Size : codec.GetScaledDimensions(1f / reduction);
+        return (size.Width, size.Height);
     }
 
-    /// <summary>Adobe-inverted CMYK (as stored, as libjpeg returns it) to RGBA, Skia's formula.</summary>
-    public static void InvertedToRgbaInPlace(Span<byte> pixels)
+    public static RawImage Decode(byte[] jpeg, int reduction)
     {
-        for (var p = 0; p < pixels.Length; p += 4)
-        {
-            int c = pixels[p], m = pixels[p + 1], y = pixels[p + 2], k = pixels[p + 3];
-            pixels[p] = MulDiv255Round(c, k);
-            pixels[p + 1] = MulDiv255Round(m, k);
-            pixels[p + 2] = MulDiv255Round(y, k);
-            pixels[p + 3] = 255;
-        }
+        var (w, h) = Size(jpeg, reduction);
+        var pixels = new byte[w * h * 4];
+        if (!TurboJpegDecoder.TryDecodeRgba(jpeg, pixels, w * 4, w, h))
+            throw new InvalidOperationException($"TurboJPEG declined the image at {w}×{h}");
+        return new RawImage(pixels, w, h);
     }
 }
 
@@ -109,9 +109,9 @@ internal static class VipsRaw
                     break;
                 case 4:
                     var k = 255 - bytes[s + 3];
-                    rgba[d] = Cmyk.MulDiv255Round(255 - bytes[s], k);
-                    rgba[d + 1] = Cmyk.MulDiv255Round(255 - bytes[s + 1], k);
-                    rgba[d + 2] = Cmyk.MulDiv255Round(255 - bytes[s + 2], k);
+                    rgba[d] = TurboJpegDecoder.MulDiv255Round(255 - bytes[s], k);
+                    rgba[d + 1] = TurboJpegDecoder.MulDiv255Round(255 - bytes[s + 1], k);
+                    rgba[d + 2] = TurboJpegDecoder.MulDiv255Round(255 - bytes[s + 2], k);
                     rgba[d + 3] = 255;
                     break;
                 default:

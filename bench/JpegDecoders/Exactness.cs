@@ -56,7 +56,6 @@ internal static class Exactness
     public static int Run()
     {
         VipsRaw.Configure();
-        using var turbo = new TurboJpegDecoder();
         var cases = LoadCases();
         Console.WriteLine($"{Environment.NewLine}## Per case: raw decode (before orientation) vs Skia's raw decode; crop through the service's Orient + ClipImagePreprocessor vs PIL's reference PNG{Environment.NewLine}");
         Console.WriteLine("| case | Skia (service path) = PIL | turbo raw = Skia | turbo crop = PIL | vips raw = Skia | vips crop = PIL |");
@@ -82,7 +81,7 @@ internal static class Exactness
             if (!Diff.Of(skiaCrop, serviceCrop).Identical)
                 throw new InvalidOperationException($"{c.Name}: Skia raw + Orient differs from the service's own path");
 
-            var turboRaw = turbo.DecodeRgba(jpeg, c.Reduction);
+            var turboRaw = TurboRaw.Decode(jpeg, c.Reduction);
             var (vipsRaw, _) = VipsRaw.DecodeRgba(jpeg, c.Reduction);
             var turboRawDiff = Diff.Of(turboRaw, skia);
             var vipsRawDiff = Diff.Of(vipsRaw, skia);
@@ -93,14 +92,14 @@ internal static class Exactness
             Console.WriteLine($"| {c.Name} | {Diff.Of(serviceCrop, reference)} | {turboRawDiff} | {turboCrop} | {vipsRawDiff} | {vipsCrop} |");
         }
 
-        ScaledDecodes(turbo);
-        Notes(turbo);
+        ScaledDecodes();
+        Notes();
         Console.WriteLine($"{Environment.NewLine}per-case table: turbo raw identical to Skia in every case: {allTurbo}; vips: {allVips}");
         return 0;
     }
 
     /// <summary>Every JPEG at 1/2, 1/4, 1/8 (and the 1080p timing input at full size too): raw pixels vs Skia's.</summary>
-    private static void ScaledDecodes(TurboJpegDecoder turbo)
+    private static void ScaledDecodes()
     {
         Console.WriteLine($"{Environment.NewLine}## DCT-scaled decodes, raw pixels vs Skia's at the same scale{Environment.NewLine}");
         Console.WriteLine("| image | scale | size | turbo = Skia | vips = Skia |");
@@ -114,7 +113,7 @@ internal static class Exactness
             foreach (var r in reductions)
             {
                 var (skia, _, _) = SkiaRaw.Decode(jpeg, r);
-                var turboRaw = turbo.DecodeRgba(jpeg, r);
+                var turboRaw = TurboRaw.Decode(jpeg, r);
                 var (vipsRaw, _) = VipsRaw.DecodeRgba(jpeg, r);
                 var vipsDiff = Diff.Of(vipsRaw, skia);
                 var vipsCell = vipsDiff.SameSize ? vipsDiff.ToString() : $"NO: size {Diff.Overlap(vipsRaw, skia)}";
@@ -123,15 +122,14 @@ internal static class Exactness
         }
     }
 
-    private static void Notes(TurboJpegDecoder turbo)
+    private static void Notes()
     {
         Console.WriteLine($"{Environment.NewLine}## Notes{Environment.NewLine}");
         foreach (var name in new[] { "cmyk.jpg", "gray_jpeg.jpg", "photo.jpg" })
         {
             var jpeg = File.ReadAllBytes(Inputs.Asset("images", name));
-            var header = turbo.ReadHeader(jpeg);
             var (_, bands) = VipsRaw.DecodeRgba(jpeg, 1);
-            Console.WriteLine($"- {name}: TurboJPEG header {header.Width}×{header.Height}, TJSAMP {header.Subsampling}, TJCS {header.Colorspace}; libvips gives {bands}");
+            Console.WriteLine($"- {name}: libvips gives {bands}");
         }
 
         var cmyk = File.ReadAllBytes(Inputs.Asset("images", "cmyk.jpg"));
@@ -143,8 +141,8 @@ internal static class Exactness
             .Select(x => $"{x.Item1}: Skia {(int)SkiaRaw.Decode(x.Item2, 8).Origin}, vips {VipsRaw.Orientation(x.Item2)}");
         Console.WriteLine($"- EXIF orientation (Skia's EncodedOrigin vs libvips' 'orientation' field): {string.Join("; ", orientations)}");
         var c1080 = Inputs.Crop1080p(Inputs.Photo12Mp());
-        var h = turbo.ReadHeader(c1080);
-        Console.WriteLine($"- 1080p timing input: {c1080.Length:N0} bytes, {h.Width}×{h.Height}, TJSAMP {h.Subsampling} (2 = 4:2:0)");
+        var (w, h) = TurboRaw.Size(c1080, 1);
+        Console.WriteLine($"- 1080p timing input: {c1080.Length:N0} bytes, {w}×{h}");
         Console.WriteLine($"- {VipsRaw.Version}; SkiaSharp native {SkiaSharp.SkiaSharpVersion.Native}");
     }
 

@@ -1,16 +1,17 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using ClipService.Core.Imaging;
+using ClipService.Core.Imaging.TurboJpeg;
 
 namespace JpegDecoders;
 
 /// <summary>
 /// Decode-only timings, one thread: JPEG bytes to a fresh buffer of 8-bit pixels (Skia: the service's
-/// ClipImageDecoder.Decode, RGBA; TurboJPEG: header + tjDecompress2 to RGBA in malloc'd memory; libvips:
+/// ClipImageDecoder.Decode, RGBA; TurboJPEG: the service's TurboJpegDecoder.TryDecodeRgba (scan count, header, tjDecompress2) into a reused buffer; libvips:
 /// NewFromBuffer / jpegload shrink + WriteToMemory, RGB). Candidates alternate within each round (the first one
 /// rotates from round to round); each measurement runs about <see cref="TargetSeconds"/>.
 /// </summary>
-internal static unsafe class Timing
+internal static class Timing
 {
     private const double TargetSeconds = 0.5;
     private const double WarmupSeconds = 0.3;
@@ -20,7 +21,6 @@ internal static unsafe class Timing
     public static int Run(int rounds)
     {
         VipsRaw.Configure();
-        using var turbo = new TurboJpegDecoder();
         var exact = new ClipImageDecoder();
         var fast = new ClipImageDecoder(new ImageDecodingOptions { FastJpegScaling = true });
         // The short side ClipImagePreprocessor lets a 224 model's JPEG shrink to: 1/2 for 1080p, 1/4 for 12 MP.
@@ -31,10 +31,10 @@ internal static unsafe class Timing
         var inputs = new[] { ("1080p", c1080, 1), ("1080p", c1080, 2), ("12 MP", photo, 1), ("12 MP", photo, 4) }
             .Select(x =>
             {
-                var h = turbo.ReadHeader(x.Item2);
-                var (w, hh) = x.Item3 == 1 ? (h.Width, h.Height) : TurboJpegDecoder.ScaledSize(h.Width, h.Height, x.Item3);
+                var (w, hh) = TurboRaw.Size(x.Item2, x.Item3);
                 return new Input(x.Item3 == 1 ? $"{x.Item1} exact" : $"{x.Item1} 1/{x.Item3}", x.Item2, x.Item3, w, hh);
             }).ToArray();
+        var turboBuffer = new byte[inputs.Max(i => i.Width * i.Height * 4)];
 
         var candidates = new (string Name, Func<Input, int> Decode)[]
         {
@@ -47,18 +47,9 @@ internal static unsafe class Timing
             }),
             ("TurboJPEG", input =>
             {
-                var header = turbo.ReadHeader(input.Jpeg);
-                var (w, h) = input.Reduction == 1 ? (header.Width, header.Height) : TurboJpegDecoder.ScaledSize(header.Width, header.Height, input.Reduction);
-                var buffer = (byte*)NativeMemory.Alloc((nuint)w * (nuint)h * 4);
-                try
-                {
-                    turbo.DecodeInto(input.Jpeg, buffer, w, h, TurboJpegNative.PixelFormatRgba);
-                    return buffer[(long)w * h * 4 - 1];
-                }
-                finally
-                {
-                    NativeMemory.Free(buffer);
-                }
+                if (!TurboJpegDecoder.TryDecodeRgba(input.Jpeg, turboBuffer, input.Width * 4, input.Width, input.Height))
+                    throw new InvalidOperationException($"TurboJPEG declined {input.Name}");
+                return turboBuffer[input.Width * input.Height * 4 - 1];
             }),
             ("NetVips", input =>
             {

@@ -110,10 +110,9 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
         try
         {
             // A file of the wrong length (another set's, a stray one) is refused before it is read into memory.
-            var length = new FileInfo(path).Length;
-            if (length != ExpectedLength(labels.Count, model.EmbeddingSize))
+            if (LengthProblem(new FileInfo(path).Length, labels.Count, model.EmbeddingSize) is { } wrongLength)
             {
-                ReportUnusable(path, $"{length} bytes, expected {ExpectedLength(labels.Count, model.EmbeddingSize)} (truncated, extended or another set's)");
+                ReportUnusable(path, wrongLength);
                 return null;
             }
 
@@ -181,11 +180,14 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
             LogUnusable(logger, path, problem);
     }
 
-    private static long ExpectedLength(int rows, int dim) => HeaderBytes + rows * 5L + (long)rows * dim * sizeof(float) + ChecksumBytes;
+    private static string? LengthProblem(long length, int rows, int dim)
+    {
+        var expected = HeaderBytes + rows * 5L + (long)rows * dim * sizeof(float) + ChecksumBytes;
+        return length == expected ? null : $"{length} bytes, expected {expected} (truncated, extended or another set's)";
+    }
 
     private static string? Check(byte[] bytes, byte[] key, int rows, int dim)
     {
-        var expected = ExpectedLength(rows, dim);
         if (bytes.Length < HeaderBytes + ChecksumBytes || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
             return "not a label-set embedding file";
         if (!bytes.AsSpan(8, KeyBytes).SequenceEqual(key))
@@ -194,8 +196,9 @@ public sealed partial class LabelSetStore(IOptions<LabelSetOptions> options, ILo
         var fileDim = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(44));
         if (fileRows != rows || fileDim != dim)
             return $"it holds {fileRows} × {fileDim}, expected {rows} × {dim}";
-        if (bytes.Length != expected)
-            return $"{bytes.Length} bytes, expected {expected} (truncated or extended)";
+        // Checked before the read too; a file replaced in between is caught here.
+        if (LengthProblem(bytes.Length, rows, dim) is { } problem)
+            return problem;
         var body = bytes.AsSpan(0, bytes.Length - ChecksumBytes);
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - ChecksumBytes)))
             return "its checksum does not match its contents";

@@ -114,7 +114,7 @@ public static class TurboJpegDecoder
         }
     }
 
-    private static byte MulDiv255Round(int a, int b)
+    internal static byte MulDiv255Round(int a, int b)
     {
         var product = a * b + 128;
         return (byte)((product + (product >> 8)) >> 8);
