@@ -1,9 +1,10 @@
+using ClipService.Evaluation;
 using ClipService.LabelSets;
 using ClipService.ModelFetching;
 
 namespace ClipService.Hosting;
 
-/// <summary>The commands besides serving: --help, fetch-model and healthcheck.</summary>
+/// <summary>The commands besides serving: --help, fetch-model, precompute-label-sets, evaluate and healthcheck.</summary>
 public static class CommandLine
 {
     public const string Help = """
@@ -16,6 +17,8 @@ public static class CommandLine
           ClipService healthcheck [--urls URL]                 exit 0 if /health/live on the configured address answers 200
           ClipService precompute-label-sets [options]          embed label sets into Clip:LabelSets:CachePath ahead of
                                                                time (see precompute-label-sets --help)
+          ClipService evaluate --data DIR [options]            zero-shot accuracy on your labelled images: models ×
+                                                               templates, report.json/.html (see evaluate --help)
           ClipService --help
 
         Common settings (also appsettings.json, or environment variables such as Clip__ModelsPath):
@@ -89,6 +92,8 @@ public static class CommandLine
             return await FetchModelCommand.RunAsync(rest, Console.Out, Console.Error, CancellationToken.None);
         if (args is [PrecomputeLabelSetsCommand.Name, .. var precompute])
             return await PrecomputeLabelSetsCommand.RunAsync(precompute, Console.Out, Console.Error, CancellationToken.None);
+        if (args is [EvaluateCommand.Name, .. var evaluate])
+            return await EvaluateCommand.RunAsync(evaluate, Console.Out, Console.Error, CancellationToken.None);
         if (args is [HealthcheckCommand.Name, .. var options])
             return await HealthcheckCommand.RunAsync(options, Console.Out, Console.Error, CancellationToken.None);
         return null;

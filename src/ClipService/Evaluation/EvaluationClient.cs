@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace ClipService.Evaluation;
+
+/// <summary>The service refused an input (a 4xx other than 429, or a 5xx after retries): the image is skipped.</summary>
+public sealed class RefusedException(string reason) : Exception(reason);
+
+/// <summary>The service cannot be reached or keeps answering in a way that is not about one input: the run stops.</summary>
+public sealed class ServiceUnavailableException(string reason) : Exception(reason);
+
+/// <summary>A model as GET /models describes it (the fields evaluate uses).</summary>
+public sealed record ServedModel(string Name, bool Default, string Family, string Scoring, string Provider);
+
+public sealed record RankedLabel(string Label, float Score, float Similarity);
+
+public sealed record ClassifyAnswer(string Model, string Scoring, IReadOnlyList<RankedLabel> Labels, IReadOnlyList<string> Templates);
+
+/// <summary>
+/// Drives the service over HTTP: a deployment (--url) or the one evaluate starts in process, so both paths run the
+/// same code and give the same numbers. Overload (429, 503) is waited out as Retry-After asks; other refusals are
+/// the input's own and are returned for the report.
+/// </summary>
+public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
+{
+    private const int MaxOverloadRetries = 60;
+    private const int MaxConnectionRetries = 3;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public static HttpClient CreateHttpClient(Uri address, string? apiKey, int connections)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
+        {
+            BaseAddress = address,
+            Timeout = TimeSpan.FromMinutes(5),
+        };
+        if (apiKey is not null)
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return http;
+    }
+
+    public async Task<IReadOnlyList<ServedModel>> ModelsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "models"), cancellationToken);
+        return await response.Content.ReadFromJsonAsync<List<ServedModel>>(Json, cancellationToken) ?? [];
+    }
+
+    public async Task<ClassifyAnswer> ClassifyAsync(byte[] image, IReadOnlyList<string> labels, string model, TemplateChoice template, int topK,
+        CancellationToken cancellationToken)
+    {
+        var body = new ClassifyBody(Convert.ToBase64String(image), labels, model, template.Template,
+            template.Ensemble is null ? null : [template.Ensemble], Math.Min(topK, labels.Count));
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "classify") { Content = JsonContent.Create(body, options: Json) }, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<ClassifyAnswer>(Json, cancellationToken)
+            ?? throw new ServiceUnavailableException("POST /classify answered an empty body.");
+    }
+
+    public async Task<float[]> EmbedImageAsync(byte[] image, string model, CancellationToken cancellationToken)
+    {
+        var body = new EmbedImageBody(Convert.ToBase64String(image), model);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "embed/image") { Content = JsonContent.Create(body, options: Json) }, cancellationToken);
+        var answer = await response.Content.ReadFromJsonAsync<EmbeddingsAnswer>(Json, cancellationToken);
+        return answer?.Embeddings is [var row] ? row : throw new ServiceUnavailableException("POST /embed/image answered no embedding.");
+    }
+
+    public async Task<float[][]> EmbedTextsAsync(IReadOnlyList<string> texts, string model, CancellationToken cancellationToken)
+    {
+        var body = new EmbedTextBody(texts, model);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "embed/text") { Content = JsonContent.Create(body, options: Json) }, cancellationToken);
+        var answer = await response.Content.ReadFromJsonAsync<EmbeddingsAnswer>(Json, cancellationToken);
+        return answer?.Embeddings is { } rows && rows.Length == texts.Count ? rows : throw new ServiceUnavailableException("POST /embed/text answered the wrong number of embeddings.");
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> request, CancellationToken cancellationToken)
+    {
+        var overloaded = 0;
+        var unreachable = 0;
+        while (true)
+        {
+            HttpResponseMessage response;
+            using (var message = request())
+            {
+                try
+                {
+                    response = await http.SendAsync(message, cancellationToken);
+                }
+                catch (HttpRequestException) when (++unreachable <= MaxConnectionRetries)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(unreachable), _time, cancellationToken);
+                    continue;
+                }
+                catch (HttpRequestException e)
+                {
+                    throw new ServiceUnavailableException($"{http.BaseAddress} cannot be reached: {e.Message}");
+                }
+                catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new ServiceUnavailableException($"{http.BaseAddress} did not answer within {http.Timeout.TotalSeconds:F0} s.");
+                }
+            }
+
+            if (response.IsSuccessStatusCode)
+                return response;
+            using (response)
+            {
+                if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable && ++overloaded <= MaxOverloadRetries)
+                {
+                    var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(wait.TotalSeconds, 0.05, 30)), _time, cancellationToken);
+                    continue;
+                }
+
+                var detail = await ProblemDetailAsync(response, cancellationToken);
+                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                    throw new ServiceUnavailableException($"{http.BaseAddress} refused the API key ({(int)response.StatusCode}): give --api-key or CLIP_API_KEY.");
+                if (response.StatusCode == HttpStatusCode.NotFound && IsNotClipService(response))
+                    throw new ServiceUnavailableException($"{http.BaseAddress} has no {response.RequestMessage?.RequestUri?.AbsolutePath}: is it a ClipService?");
+                throw new RefusedException($"HTTP {(int)response.StatusCode}: {detail}");
+            }
+        }
+
+        static bool IsNotClipService(HttpResponseMessage response) =>
+            response.Content.Headers.ContentType?.MediaType is not "application/problem+json";
+    }
+
+    private static async Task<string> ProblemDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            if (json.RootElement.TryGetProperty("detail", out var detail) && detail.GetString() is { Length: > 0 } d)
+                return d;
+            if (json.RootElement.TryGetProperty("title", out var title) && title.GetString() is { Length: > 0 } t)
+                return t;
+        }
+        catch (JsonException)
+        {
+        }
+
+        return response.ReasonPhrase ?? "refused";
+    }
+
+    private sealed record ClassifyBody(string Image, IReadOnlyList<string> Labels, string Model, string? Template, IReadOnlyList<string>? Templates, int TopK);
+
+    private sealed record EmbedImageBody(string Image, string Model);
+
+    private sealed record EmbedTextBody(IReadOnlyList<string> Texts, string Model);
+
+    private sealed record EmbeddingsAnswer(float[][]? Embeddings);
+}

@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace ClipService.Evaluation;
+
+/// <summary>One grid cell's raw answers, before the metrics.</summary>
+public sealed class RunAnswers(string id, ServedModel model, TemplateChoice template)
+{
+    public string Id { get; } = id;
+    public ServedModel Model { get; } = model;
+    public TemplateChoice Template { get; } = template;
+    public ConcurrentDictionary<string, Prediction> Predictions { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, string> Refused { get; } = new(StringComparer.Ordinal);
+    public IReadOnlyList<string> TemplatesUsed { get; set; } = [];
+    public string Scoring { get; set; } = model.Scoring;
+    public double Seconds { get; set; }
+
+    /// <summary>Images answered after the first (which also embeds the labels), for the throughput.</summary>
+    public int TimedImages { get; set; }
+}
+
+/// <summary>One retrieval run's embeddings.</summary>
+public sealed class RetrievalAnswers(string id, ServedModel model, TemplateChoice template)
+{
+    public string Id { get; } = id;
+    public ServedModel Model { get; } = model;
+    public TemplateChoice Template { get; } = template;
+    public ConcurrentDictionary<string, (float[] Embedding, double LatencyMs)> Images { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, string> Refused { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, float[]> Captions { get; } = new(StringComparer.Ordinal);
+    public double Seconds { get; set; }
+}
+
+/// <summary>
+/// Sends every image of the data through the service once per grid cell (models × templates), a bounded number at a
+/// time so the batcher fills its encoder calls. A refused image is kept with its reason; cancellation stops the grid
+/// where it is and keeps what was answered.
+/// </summary>
+public sealed class EvaluationRunner(EvaluationClient client, int concurrency, int topK, EvaluationProgress progress)
+{
+    private const int CaptionsPerRequest = 64;
+
+    /// <summary>Called after each image (tests use it to interrupt a run part way).</summary>
+    public Action<int>? ImageDone { get; init; }
+
+    public async Task<bool> ClassifyAsync(LabelledData data, IReadOnlyList<RunAnswers> runs, CancellationToken cancellationToken)
+    {
+        foreach (var run in runs)
+        {
+            try
+            {
+                await ClassifyRunAsync(data, run, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task ClassifyRunAsync(LabelledData data, RunAnswers run, CancellationToken cancellationToken)
+    {
+        var labels = data.Labels;
+        async ValueTask One(LabelledImage image, CancellationToken token)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var bytes = await File.ReadAllBytesAsync(image.FullPath, token);
+                var answer = await client.ClassifyAsync(bytes, labels, run.Model.Name, run.Template, topK, token);
+                var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                run.TemplatesUsed = answer.Templates;
+                run.Scoring = answer.Scoring;
+                var best = answer.Labels[0];
+                run.Predictions[image.Path] = new Prediction(image.Path, image.Label, best.Label, best.Score, [.. answer.Labels.Select(l => l.Label)], latency);
+            }
+            catch (RefusedException e)
+            {
+                run.Refused[image.Path] = e.Message;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                run.Refused[image.Path] = $"cannot be read: {e.Message}";
+            }
+
+            progress.Advance();
+            ImageDone?.Invoke(progress.Done);
+        }
+
+        // Images go one at a time until one is answered (that request also embeds the labels), then concurrently;
+        // the throughput counts the concurrent part.
+        var images = data.Images;
+        var next = 0;
+        while (next < images.Count && run.Predictions.IsEmpty)
+            await One(images[next++], cancellationToken);
+        var timedFrom = Stopwatch.GetTimestamp();
+        var timed = 0;
+        try
+        {
+            await Parallel.ForEachAsync(images.Skip(next), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                async (image, token) =>
+                {
+                    await One(image, token);
+                    Interlocked.Increment(ref timed);
+                });
+        }
+        finally
+        {
+            run.TimedImages = timed;
+            run.Seconds = Stopwatch.GetElapsedTime(timedFrom).TotalSeconds;
+        }
+    }
+
+    public async Task<bool> RetrieveAsync(CaptionedData data, IReadOnlyList<RetrievalAnswers> runs, CancellationToken cancellationToken)
+    {
+        foreach (var run in runs)
+        {
+            try
+            {
+                var started = Stopwatch.GetTimestamp();
+                var captions = data.Images.SelectMany(i => i.Captions).Distinct(StringComparer.Ordinal).ToList();
+                foreach (var chunk in captions.Chunk(CaptionsPerRequest))
+                {
+                    var prompts = chunk.Select(c => run.Template.Template?.Replace("{}", c, StringComparison.Ordinal) ?? c).ToList();
+                    var rows = await client.EmbedTextsAsync(prompts, run.Model.Name, cancellationToken);
+                    for (var i = 0; i < chunk.Length; i++)
+                        run.Captions[chunk[i]] = rows[i];
+                }
+
+                await Parallel.ForEachAsync(data.Images, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                    async (image, token) =>
+                    {
+                        var begun = Stopwatch.GetTimestamp();
+                        try
+                        {
+                            var bytes = await File.ReadAllBytesAsync(image.FullPath, token);
+                            var embedding = await client.EmbedImageAsync(bytes, run.Model.Name, token);
+                            run.Images[image.Path] = (embedding, Stopwatch.GetElapsedTime(begun).TotalMilliseconds);
+                        }
+                        catch (RefusedException e)
+                        {
+                            run.Refused[image.Path] = e.Message;
+                        }
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                        {
+                            run.Refused[image.Path] = $"cannot be read: {e.Message}";
+                        }
+
+                        progress.Advance();
+                        ImageDone?.Invoke(progress.Done);
+                    });
+                run.Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
