@@ -4,6 +4,9 @@ tests/assets/eval/shapes/       an ImageFolder: 6 classes x 5 pictures from tool
                                 generator the default model was not trained on), in JPEG, WebP and PNG as the
                                 generator picks, a classes.csv mapping the folder names to label text, and one
                                 corrupt file (a JPEG cut off after its header) that the evaluation must skip;
+tests/assets/eval/shapes48/     the README's worked example: all 48 colour-shape classes of the default model, 4
+                                pictures each, reduced to at most 96 px on the short side (the model sees 64) and
+                                saved as JPEG, so the whole set stays small;
 tests/assets/eval/captions.csv  a retrieval manifest (path,caption) over 12 pictures of 12 distinct colour-shape
                                 pairs, in tests/assets/eval/captioned/.
 
@@ -18,8 +21,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from PIL import Image
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from independent_shapes import picture  # noqa: E402
+from independent_shapes import COLOURS, SHAPES, picture  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "assets" / "eval"
 # Pairs a shapes model may confuse (circle/ring, square/cross) beside easy ones.
@@ -74,6 +79,20 @@ def main() -> None:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["path", "caption"])
         writer.writerows(rows)
+
+    example_rng = random.Random(48)
+    example = OUT / "shapes48"
+    shutil.rmtree(example, ignore_errors=True)
+    for colour in COLOURS:
+        for shape in SHAPES:
+            folder = example / f"{colour} {shape}"
+            folder.mkdir(parents=True)
+            for i in range(4):
+                img, _ = picture(example_rng, colour, shape)
+                scale = 96 / min(img.size)
+                if scale < 1:
+                    img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
+                img.save(folder / f"{i}.jpg", "JPEG", quality=85)
 
 
 if __name__ == "__main__":
