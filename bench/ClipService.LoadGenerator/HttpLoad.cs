@@ -20,10 +20,12 @@ internal static class HttpLoad
         var labels = options.Get("labels", "red circle,blue star,green square,yellow triangle,black cross,white ring,orange ring,purple star").Split(',');
         var size = options.Get("image-size", "640x480").Split('x').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         var photo = options.Get("photo", "");
-        var images = photo.Length > 0 ? CropPhoto(photo, 16, size[0], size[1]) : MakeImages(16, size[0], size[1]);
+        var folder = options.Get("images", "");
+        var images = folder.Length > 0 ? [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(File.ReadAllBytes)]
+            : photo.Length > 0 ? CropPhoto(photo, 16, size[0], size[1]) : MakeImages(16, size[0], size[1]);
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { Timeout = TimeSpan.FromSeconds(120) };
-        var kind = photo.Length > 0 ? $"photo JPEG (crops of {Path.GetFileName(photo)}, {images.Average(i => i.Length) / 1024:F0} KB on average)" : "JPEG of coloured shapes";
+        var kind = folder.Length > 0 ? $"files of {folder} ({images.Count}, {images.Average(i => i.Length) / 1024:F0} KB on average)" : photo.Length > 0 ? $"photo JPEG (crops of {Path.GetFileName(photo)}, {images.Average(i => i.Length) / 1024:F0} KB on average)" : "JPEG of coloured shapes";
         Console.WriteLine($"POST {url}/classify, {labels.Length} labels, {size[0]}x{size[1]} {kind}, {duration.TotalSeconds:F0} s per level after {warmup.TotalSeconds:F0} s warm-up");
         // With --pid (the service's process): its CPU time per answered request in the window, from /proc.
         var pid = int.Parse(options.Get("pid", "0"), CultureInfo.InvariantCulture);

@@ -8,7 +8,7 @@ using ClipService.LoadGenerator;
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine("""
-        ClipService.LoadGenerator http --url http://localhost:8080 --concurrency 1,8,32,64 --duration 20 [--warmup 3] [--labels "a,b,c"] [--image-size 640x480] [--photo PATH: crops of a photo instead of shapes] [--pid PID: also the service CPU ms per request]
+        ClipService.LoadGenerator http --url http://localhost:8080 --concurrency 1,8,32,64 --duration 20 [--warmup 3] [--labels "a,b,c"] [--image-size 640x480] [--photo PATH: crops of a photo instead of shapes] [--images DIR: every file under DIR instead] [--pid PID: also the service CPU ms per request]
         ClipService.LoadGenerator soak --url http://localhost:8080 --pid PID --capacity 4 [--idle 60]: hardening soak (bench/soak.sh)
         ClipService.LoadGenerator raw --model PATH/onnx/vision_model.onnx --batches 1,8,32 --duration 20 [--threads 0]
         """);

@@ -40,6 +40,10 @@ public sealed class EvaluationRunner(EvaluationClient client, int concurrency, i
 {
     private const int CaptionsPerRequest = 64;
 
+    /// <summary>Larger files are skipped unread: base64 in a JSON body, they exceed any request limit a service would
+    /// set, and concurrent reads of such files would hold gigabytes here.</summary>
+    public const long MaxFileBytes = 32L << 20;
+
     /// <summary>Called after each image (tests use it to interrupt a run part way).</summary>
     public Action<int>? ImageDone { get; init; }
 
@@ -68,7 +72,7 @@ public sealed class EvaluationRunner(EvaluationClient client, int concurrency, i
             var started = Stopwatch.GetTimestamp();
             try
             {
-                var bytes = await File.ReadAllBytesAsync(image.FullPath, token);
+                var bytes = await ReadAsync(image.FullPath, token);
                 var answer = await client.ClassifyAsync(bytes, labels, run.Model.Name, run.Template, topK, token);
                 var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 run.TemplatesUsed = answer.Templates;
@@ -113,6 +117,14 @@ public sealed class EvaluationRunner(EvaluationClient client, int concurrency, i
         }
     }
 
+    private static async Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+            throw new RefusedException($"the file is {length / (1024.0 * 1024):F0} MiB; evaluate sends files of at most {MaxFileBytes >> 20} MiB");
+        return await File.ReadAllBytesAsync(path, cancellationToken);
+    }
+
     public async Task<bool> RetrieveAsync(CaptionedData data, IReadOnlyList<RetrievalAnswers> runs, CancellationToken cancellationToken)
     {
         foreach (var run in runs)
@@ -135,7 +147,7 @@ public sealed class EvaluationRunner(EvaluationClient client, int concurrency, i
                         var begun = Stopwatch.GetTimestamp();
                         try
                         {
-                            var bytes = await File.ReadAllBytesAsync(image.FullPath, token);
+                            var bytes = await ReadAsync(image.FullPath, token);
                             var embedding = await client.EmbedImageAsync(bytes, run.Model.Name, token);
                             run.Images[image.Path] = (embedding, Stopwatch.GetElapsedTime(begun).TotalMilliseconds);
                         }
