@@ -46,7 +46,7 @@ public sealed record FileDigest(string Path, string Sha256, long Bytes);
 /// <param name="Ece">Expected calibration error over 15 equal-width confidence bins.</param>
 /// <param name="Confidence">What the confidence in the ECE and the reliability diagram is, for this model's scoring.</param>
 /// <param name="Ci95">Seeded bootstrap 95% intervals (1,000 resamples of the images).</param>
-/// <param name="Confusion">Rows are true labels, columns predicted, in the order of <see cref="Confusion.Labels"/>.</param>
+/// <param name="Confusion">Rows are true labels, columns predicted, in the order of <see cref="ConfusionMatrix.Labels"/>.</param>
 /// <param name="MostConfused">Off-diagonal cells, largest first (at most 20), with some of their images.</param>
 /// <param name="Reliability">The 15 bins of the reliability diagram.</param>
 /// <param name="ImagesPerSecond">Images classified per second of this run's wall time.</param>
