@@ -44,6 +44,8 @@ public static class EvaluationHtml
     {
         var h = new StringBuilder(64 * 1024);
         h.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+        // An empty icon: otherwise the browser asks the file system (or a server the file is put on) for favicon.ico.
+        h.Append("<link rel=\"icon\" href=\"data:,\">");
         h.Append("<title>Evaluation: ");
         Encode(h, report.Data);
         h.Append("</title><style>").Append(Style).Append("</style></head><body>\n");
