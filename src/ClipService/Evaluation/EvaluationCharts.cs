@@ -36,7 +36,7 @@ internal static class EvaluationCharts
     }
 
     /// <summary>The matrix restricted to <paramref name="classes"/> (rows and columns in that order), each cell
-    /// coloured by its share of the true class's images (its whole row, shown or not).</summary>
+    /// coloured by its share of the true class's images (its whole row, shown or not), which its tooltip gives in %.</summary>
     public static void Heatmap(StringBuilder h, ConfusionMatrix confusion, ReadOnlySpan<int> classes, string kind)
     {
         var n = classes.Length;
@@ -50,10 +50,11 @@ internal static class EvaluationCharts
             labelWidth = Math.Max(labelWidth, TextWidth(labels[i], font));
         }
 
-        var origin = labelWidth + 8;
+        const string corner = "true \\ predicted";
+        var origin = Math.Max(labelWidth, TextWidth(corner, font)) + 8;
         var size = origin + (n * cell) + 1;
         h.Append(Inv, $"<svg class=\"hm {kind}\" width=\"{size}\" height=\"{size}\" viewBox=\"0 0 {size} {size}\" font-size=\"{font}\" role=\"img\" aria-label=\"confusion matrix, {n} classes\">");
-        h.Append(Inv, $"<text x=\"{origin - 4}\" y=\"{origin - 4}\" class=\"ax\">true \\ predicted</text>");
+        h.Append(Inv, $"<text x=\"{origin - 4}\" y=\"{origin - 4}\" class=\"ax\">{corner}</text>");
 
         h.Append("<g class=\"rl\">");
         for (var i = 0; i < n; i++)
@@ -71,6 +72,9 @@ internal static class EvaluationCharts
 
         h.Append("</g><g fill=\"#f7fbff\">");
         var counts = n <= CountsInCellsUpTo ? new StringBuilder() : null;
+        var names = new string[n];
+        for (var i = 0; i < n; i++)
+            names[i] = Encoded(confusion.Labels[classes[i]]);
         for (var r = 0; r < n; r++)
         {
             var row = confusion.Matrix[classes[r]];
@@ -78,21 +82,19 @@ internal static class EvaluationCharts
             foreach (var count in row)
                 total += count;
             var y = origin + (r * cell);
+            // A row's cells share their y: at 100 classes every byte of a cell is 10,000 bytes of a run.
+            h.Append(Inv, $"<g transform=\"translate(0,{y})\">");
             for (var c = 0; c < n; c++)
             {
                 var count = row[classes[c]];
                 var share = total > 0 ? (double)count / total : 0;
                 var x = origin + (c * cell);
-                h.Append(Inv, $"<rect class=\"cell\" x=\"{x}\" y=\"{y}\" width=\"{cell - 1}\" height=\"{cell - 1}\"");
+                h.Append(Inv, $"<rect class=\"cell\" x=\"{x}\" width=\"{cell - 1}\" height=\"{cell - 1}\"");
                 if (count > 0)
                     h.Append(" fill=\"").Append(Blue(share)).Append('"');
-                h.Append("><title>");
-                Encode(h, confusion.Labels[classes[r]]);
-                h.Append(" → ");
-                Encode(h, confusion.Labels[classes[c]]);
-                h.Append(Inv, $": {count}");
+                h.Append("><title>").Append(names[r]).Append(" → ").Append(names[c]).Append(Inv, $": {count}");
                 if (count > 0)
-                    h.Append(Inv, $" ({share * 100:0.#}% of the row)");
+                    h.Append(Inv, $" ({share * 100:0.#}%)");
                 h.Append("</title></rect>");
                 if (counts is not null && count > 0)
                 {
@@ -100,6 +102,8 @@ internal static class EvaluationCharts
                     counts.Append(share > 0.35 ? " class=\"w\">" : ">").Append(Inv, $"{count}</text>");
                 }
             }
+
+            h.Append("</g>");
         }
 
         h.Append("</g>");
@@ -151,6 +155,13 @@ internal static class EvaluationCharts
         }
 
         h.Append("</text>");
+    }
+
+    private static string Encoded(string text)
+    {
+        var encoded = new StringBuilder(text.Length + 8);
+        Encode(encoded, text);
+        return encoded.ToString();
     }
 
     private static string Shorten(string label) =>

@@ -16,6 +16,9 @@ public static class EvaluationHtml
     /// <summary>Runs shown open; later ones are collapsed, so that a large grid stays quick to open.</summary>
     private const int OpenRuns = 3;
 
+    /// <summary>Confused pairs shown open per run; the rest are collapsed below them.</summary>
+    private const int OpenPairs = 5;
+
     internal static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private const string Style = """
@@ -240,8 +243,11 @@ public static class EvaluationHtml
         if (pairs.Count == 0)
             return;
         h.Append("<h3>Worst confusions</h3><ol class=\"pairs\">");
-        foreach (var pair in pairs)
+        for (var i = 0; i < pairs.Count; i++)
         {
+            var pair = pairs[i];
+            if (i == OpenPairs)
+                h.Append(Inv, $"</ol><details><summary>{pairs.Count - OpenPairs} more</summary><ol class=\"pairs\" start=\"{OpenPairs + 1}\">");
             h.Append("<li><b>");
             Encode(h, pair.True);
             h.Append("</b> taken for <b>");
@@ -268,7 +274,7 @@ public static class EvaluationHtml
             h.Append("</li>");
         }
 
-        h.Append("</ol>");
+        h.Append(pairs.Count > OpenPairs ? "</ol></details>" : "</ol>");
     }
 
     private static void Thumbnail(StringBuilder h, string path, string? uri)
