@@ -75,6 +75,24 @@ public sealed partial class EvaluationHtmlTests(ITestOutputHelper output) : IDis
     }
 
     [Fact]
+    public void A_retrieval_report_against_a_url_shows_its_recalls_and_no_classification_sections()
+    {
+        var classification = SyntheticReports.Classification(6, 300);
+        var report = classification with
+        {
+            Task = "retrieval", Mode = "url", Url = "http://clip.internal:8080/", Runs = [], Comparisons = [],
+            Models = [classification.Models[0] with { Digests = [] }],
+        };
+        var html = EvaluationHtml.Render(report, _ => throw new InvalidOperationException("no thumbnails in a retrieval report"));
+
+        Assert.Contains("url: http://clip.internal:8080/", html, StringComparison.Ordinal);
+        Assert.Contains("on the server (--url)", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"n\">50.0%</td><td class=\"n\">83.3%</td><td class=\"n\">100.0%</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Confusion matrix", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<h2>Runs</h2>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_large_matrix_is_shown_as_its_30_most_confused_classes_with_the_whole_one_collapsed()
     {
         var report = SyntheticReports.Classification(100, 10_000, runs: 1);
