@@ -90,12 +90,15 @@ internal static class EvaluationCharts
                 var share = total > 0 ? (double)count / total : 0;
                 var x = origin + (c * cell);
                 h.Append(Inv, $"<rect class=\"cell\" x=\"{x}\" width=\"{cell - 1}\" height=\"{cell - 1}\"");
+                // Only a cell with images gets a fill and a tooltip: most of a large matrix is empty, and its
+                // tooltips were most of the file.
                 if (count > 0)
-                    h.Append(" fill=\"").Append(Blue(share)).Append('"');
-                h.Append("><title>").Append(names[r]).Append(" → ").Append(names[c]).Append(Inv, $": {count}");
-                if (count > 0)
-                    h.Append(Inv, $" ({share * 100:0.#}%)");
-                h.Append("</title></rect>");
+                {
+                    h.Append(" fill=\"").Append(Blue(share)).Append("\"><title>").Append(names[r]).Append(" → ").Append(names[c])
+                        .Append(Inv, $": {count} ({share * 100:0.#}%)</title></rect>");
+                }
+                else
+                    h.Append("/>");
                 if (counts is not null && count > 0)
                 {
                     counts.Append(Inv, $"<text x=\"{x + ((cell - 1) / 2)}\" y=\"{y + ((cell + font) / 2) - 2}\"");
