@@ -18,7 +18,8 @@ internal static class ProblemMapping
             ? new(status, title, detail, status == StatusCodes.Status413PayloadTooLarge ? RejectionReasons.TooLarge : null)
             : For(exception, context.RequestAborted.IsCancellationRequested);
 
-    private static Problem For(Exception exception, bool clientAborted) => exception switch
+    /// <summary>The mapping for an exception raised outside a request (the evaluate command runs the engine directly).</summary>
+    internal static Problem For(Exception exception, bool clientAborted) => exception switch
     {
         ServiceUnavailableException e => new(e.StatusCode, e.Title, e.Message, e.Reason),
         // Bodies over Clip:MaxRequestBytes and images at URLs over Clip:ImageUrls:MaxBytes alike.

@@ -118,14 +118,14 @@ public static class EvaluateCommand
                 }
             }
 
-            using var http = EvaluationClient.CreateHttpClient(service?.Address ?? WithSlash(arguments.Url!), service?.ApiKey ?? arguments.ApiKey, arguments.Concurrency);
-            var client = new EvaluationClient(http);
+            using var http = service is null ? EvaluationClient.CreateHttpClient(WithSlash(arguments.Url!), arguments.ApiKey, arguments.Concurrency) : null;
+            var client = service?.Target ?? new EvaluationClient(http!);
             IReadOnlyList<ServedModel> served;
             try
             {
                 served = await client.ModelsAsync(interrupt.Token);
             }
-            catch (Exception e) when (e is ServiceUnavailableException or RefusedException or JsonException)
+            catch (Exception e) when (e is TargetUnavailableException or RefusedException or JsonException)
             {
                 return await FailAsync(error, 1, $"GET /models failed: {e.Message}");
             }
@@ -173,7 +173,7 @@ public static class EvaluateCommand
                         [], [], runs, skipped);
                 }
             }
-            catch (ServiceUnavailableException e)
+            catch (TargetUnavailableException e)
             {
                 progress.Finish();
                 return await FailAsync(error, 1, e.Message);

@@ -5,25 +5,11 @@ using System.Text.Json;
 
 namespace ClipService.Evaluation;
 
-/// <summary>The service refused an input (a 4xx other than 429, or a 5xx after retries): the image is skipped.</summary>
-public sealed class RefusedException(string reason) : Exception(reason);
-
-/// <summary>The service cannot be reached or keeps answering in a way that is not about one input: the run stops.</summary>
-public sealed class ServiceUnavailableException(string reason) : Exception(reason);
-
-/// <summary>A model as GET /models describes it (the fields evaluate uses).</summary>
-public sealed record ServedModel(string Name, bool Default, string Family, string Scoring, string Provider);
-
-public sealed record RankedLabel(string Label, float Score, float Similarity);
-
-public sealed record ClassifyAnswer(string Model, string Scoring, IReadOnlyList<RankedLabel> Labels, IReadOnlyList<string> Templates);
-
 /// <summary>
-/// Drives the service over HTTP: a deployment (--url) or the one evaluate starts in process, so both paths run the
-/// same code and give the same numbers. Overload (429, 503) is waited out as Retry-After asks; other refusals are
+/// Drives a deployment over HTTP (--url): the path its users hit. Overload (429, 503) is waited out as Retry-After asks; other refusals are
 /// the input's own and are returned for the report.
 /// </summary>
-public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
+public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null) : IEvaluationTarget
 {
     private const int MaxOverloadRetries = 60;
     private const int MaxConnectionRetries = 3;
@@ -54,14 +40,14 @@ public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
         return await response.Content.ReadFromJsonAsync<List<ServedModel>>(Json, cancellationToken) ?? [];
     }
 
-    public async Task<ClassifyAnswer> ClassifyAsync(byte[] image, IReadOnlyList<string> labels, string model, TemplateChoice template, int topK,
+    public async Task<ClassifyAnswer> ClassifyAsync(byte[] image, IReadOnlyList<string> labels, string model, TemplateChoice prompts, int topK,
         CancellationToken cancellationToken)
     {
-        var body = new ClassifyBody(Convert.ToBase64String(image), labels, model, template.Template,
-            template.Ensemble is null ? null : [template.Ensemble], Math.Min(topK, labels.Count));
+        var body = new ClassifyBody(Convert.ToBase64String(image), labels, model, prompts.Template,
+            prompts.Ensemble is null ? null : [prompts.Ensemble], Math.Min(topK, labels.Count));
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "classify") { Content = JsonContent.Create(body, options: Json) }, cancellationToken);
         return await response.Content.ReadFromJsonAsync<ClassifyAnswer>(Json, cancellationToken)
-            ?? throw new ServiceUnavailableException("POST /classify answered an empty body.");
+            ?? throw new TargetUnavailableException("POST /classify answered an empty body.");
     }
 
     public async Task<float[]> EmbedImageAsync(byte[] image, string model, CancellationToken cancellationToken)
@@ -69,7 +55,7 @@ public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
         var body = new EmbedImageBody(Convert.ToBase64String(image), model);
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "embed/image") { Content = JsonContent.Create(body, options: Json) }, cancellationToken);
         var answer = await response.Content.ReadFromJsonAsync<EmbeddingsAnswer>(Json, cancellationToken);
-        return answer?.Embeddings is [var row] ? row : throw new ServiceUnavailableException("POST /embed/image answered no embedding.");
+        return answer?.Embeddings is [var row] ? row : throw new TargetUnavailableException("POST /embed/image answered no embedding.");
     }
 
     public async Task<float[][]> EmbedTextsAsync(IReadOnlyList<string> texts, string model, CancellationToken cancellationToken)
@@ -77,7 +63,7 @@ public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
         var body = new EmbedTextBody(texts, model);
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "embed/text") { Content = JsonContent.Create(body, options: Json) }, cancellationToken);
         var answer = await response.Content.ReadFromJsonAsync<EmbeddingsAnswer>(Json, cancellationToken);
-        return answer?.Embeddings is { } rows && rows.Length == texts.Count ? rows : throw new ServiceUnavailableException("POST /embed/text answered the wrong number of embeddings.");
+        return answer?.Embeddings is { } rows && rows.Length == texts.Count ? rows : throw new TargetUnavailableException("POST /embed/text answered the wrong number of embeddings.");
     }
 
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> request, CancellationToken cancellationToken)
@@ -100,11 +86,11 @@ public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
                 }
                 catch (HttpRequestException e)
                 {
-                    throw new ServiceUnavailableException($"{http.BaseAddress} cannot be reached: {e.Message}");
+                    throw new TargetUnavailableException($"{http.BaseAddress} cannot be reached: {e.Message}");
                 }
                 catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw new ServiceUnavailableException($"{http.BaseAddress} did not answer within {http.Timeout.TotalSeconds:F0} s.");
+                    throw new TargetUnavailableException($"{http.BaseAddress} did not answer within {http.Timeout.TotalSeconds:F0} s.");
                 }
             }
 
@@ -121,9 +107,9 @@ public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
 
                 var detail = await ProblemDetailAsync(response, cancellationToken);
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                    throw new ServiceUnavailableException($"{http.BaseAddress} refused the API key ({(int)response.StatusCode}): give --api-key or CLIP_API_KEY.");
+                    throw new TargetUnavailableException($"{http.BaseAddress} refused the API key ({(int)response.StatusCode}): give --api-key or CLIP_API_KEY.");
                 if (response.StatusCode == HttpStatusCode.NotFound && IsNotClipService(response))
-                    throw new ServiceUnavailableException($"{http.BaseAddress} has no {response.RequestMessage?.RequestUri?.AbsolutePath}: is it a ClipService?");
+                    throw new TargetUnavailableException($"{http.BaseAddress} has no {response.RequestMessage?.RequestUri?.AbsolutePath}: is it a ClipService?");
                 throw new RefusedException($"HTTP {(int)response.StatusCode}: {detail}");
             }
         }

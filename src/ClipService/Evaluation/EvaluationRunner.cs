@@ -36,7 +36,7 @@ public sealed class RetrievalAnswers(string id, ServedModel model, TemplateChoic
 /// time so the batcher fills its encoder calls. A refused image is kept with its reason; cancellation stops the grid
 /// where it is and keeps what was answered.
 /// </summary>
-public sealed class EvaluationRunner(EvaluationClient client, int concurrency, int topK, EvaluationProgress progress)
+public sealed class EvaluationRunner(IEvaluationTarget client, int concurrency, int topK, EvaluationProgress progress)
 {
     private const int CaptionsPerRequest = 64;
 

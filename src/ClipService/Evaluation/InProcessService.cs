@@ -1,35 +1,32 @@
 using System.Security.Cryptography;
-using ClipService.Access;
 using ClipService.Core.Models;
 using ClipService.Hosting;
 using ClipService.Models;
-using ClipService.RateLimiting;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace ClipService.Evaluation;
 
 /// <summary>
-/// The service itself, started inside <c>evaluate</c> on a free loopback port with the models folder and settings a
-/// served instance would use (appsettings.json, environment, --Clip:...), so evaluation runs the same endpoints,
-/// batcher and caches. What would disturb a measurement is off: label-set precompute, rate limits, request logging.
-/// It is reachable only with a key made for this run.
+/// The service itself, built inside <c>evaluate</c> with the models folder and settings a served instance would use
+/// (appsettings.json, environment, --Clip:...), so evaluation runs the same models, batcher and caches through
+/// <see cref="EngineTarget"/>. It opens no port. What would disturb a measurement is off: label-set precompute and
+/// request logging.
 /// </summary>
 public sealed class InProcessService : IAsyncDisposable
 {
+    private static readonly TimeSpan ReadyPollInterval = TimeSpan.FromMilliseconds(20);
+
     private readonly WebApplication _app;
 
-    private InProcessService(WebApplication app, Uri address, string apiKey)
+    private InProcessService(WebApplication app)
     {
         _app = app;
-        Address = address;
-        ApiKey = apiKey;
+        Target = new EngineTarget(app.Services);
     }
 
-    public Uri Address { get; }
-
-    public string ApiKey { get; }
+    public IEvaluationTarget Target { get; }
 
     /// <summary>Starts it; a failure (settings, models) is thrown with a message for one line.</summary>
     public static async Task<InProcessService> StartAsync(IReadOnlyList<string> settings, int labelCount, CancellationToken cancellationToken)
@@ -51,14 +48,8 @@ public sealed class InProcessService : IAsyncDisposable
         });
         builder.AddServiceDefaults();
         builder.AddClipFeatures();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        builder.Services.PostConfigure<ApiKeyOptions>(options =>
-        {
-            options.ApiKeys = [apiKey];
-            options.ApiKeysFile = null;
-        });
-        builder.Services.PostConfigure<RateLimitingOptions>(options => options.PermitsPerMinute = 0);
+        // The engine is called directly: no listening socket, so no port to clash with a running service.
+        builder.Services.AddSingleton<IServer, NoServer>();
 
         var app = builder.Build();
         app.UseServiceDefaults();
@@ -73,8 +64,22 @@ public sealed class InProcessService : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new InProcessService(app, new Uri(address.EndsWith('/') ? address : address + "/"), apiKey);
+        // Models load while the host starts; the warm-up run follows in the background, and only then are they served.
+        var registry = app.Services.GetRequiredService<ModelRegistry>();
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        while (!registry.IsReady)
+        {
+            if (lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
+            {
+                await app.DisposeAsync();
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new InvalidOperationException("the models failed their warm-up run.");
+            }
+
+            await Task.Delay(ReadyPollInterval, cancellationToken);
+        }
+
+        return new InProcessService(app);
     }
 
     /// <summary>SHA-256 of the files each model runs on: its ONNX encoders (and their external weights), config and tokenizer files.</summary>
@@ -105,6 +110,20 @@ public sealed class InProcessService : IAsyncDisposable
             return new FileDigest(Path.GetRelativePath(folder.Directory, file).Replace(Path.DirectorySeparatorChar, '/'),
                 Convert.ToHexStringLower(SHA256.HashData(stream)), stream.Length);
         }).ToList();
+    }
+
+    private sealed class NoServer : IServer
+    {
+        public IFeatureCollection Features { get; } = new FeatureCollection();
+
+        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
+            where TContext : notnull => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -315,6 +315,17 @@ public sealed class EvaluateTests(DefaultService service) : IClassFixture<Defaul
     }
 
     [Fact]
+    public async Task Models_that_cannot_load_in_process_exit_1_with_one_line()
+    {
+        using var folder = new TemporaryFolder();
+        var (code, _, _, _, error) = await RunAsync(withModels: false, "--data", Shapes, $"--Clip:ModelsPath={folder.Path}");
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("evaluate: the service cannot start: ", line);
+        Assert.Contains("holds no model folders", line);
+    }
+
+    [Fact]
     public async Task Help_lists_the_interface()
     {
         var (code, _, _, stdout, _) = await RunAsync(withModels: false, "--help");
