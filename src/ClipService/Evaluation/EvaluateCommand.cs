@@ -8,7 +8,7 @@ namespace ClipService.Evaluation;
 
 /// <summary>
 /// <c>ClipService evaluate</c>: zero-shot accuracy on the user's own labelled images, for a grid of models × templates,
-/// through the service's own endpoints (started in process, or a deployment with --url). Writes report.json,
+/// with the service's engine (in process, or a deployment over HTTP with --url). Writes report.json,
 /// predictions.csv and report.html.
 /// </summary>
 public static class EvaluateCommand
@@ -18,8 +18,8 @@ public static class EvaluateCommand
 
     public const string Help = """
         ClipService evaluate --data DIR [--model NAME]... [--template T | --templates NAME]... [options]
-          Zero-shot accuracy on your own labelled images, through the service's own /classify (every family,
-          template, ensemble and the batching pool), for each model × template: top-1, top-k, mean per-class recall,
+          Zero-shot accuracy on your own labelled images, with the engine behind /classify (every family,
+          template, ensemble and the batching pool; in process, or a deployment with --url), for each model × template: top-1, top-k, mean per-class recall,
           per-class precision/recall/F1, confusion matrix, calibration (ECE), bootstrap 95% intervals and paired
           comparisons, throughput and latency. Writes report.json, predictions.csv and report.html into --out.
           --data DIR            an ImageFolder (one sub-folder per class; the folder name is the label unless
