@@ -67,31 +67,17 @@ public sealed class EvaluationRunner(IEvaluationTarget client, int concurrency, 
     private async Task ClassifyRunAsync(LabelledData data, RunAnswers run, CancellationToken cancellationToken)
     {
         var labels = data.Labels;
-        async ValueTask One(LabelledImage image, CancellationToken token)
-        {
-            var started = Stopwatch.GetTimestamp();
-            try
+        async ValueTask One(LabelledImage image, CancellationToken token) =>
+            await SendAsync(image.Path, image.FullPath, run.Refused, async bytes =>
             {
-                var bytes = await ReadAsync(image.FullPath, token);
+                var started = Stopwatch.GetTimestamp();
                 var answer = await client.ClassifyAsync(bytes, labels, run.Model.Name, run.Template, topK, token);
                 var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 run.TemplatesUsed = answer.Templates;
                 run.Scoring = answer.Scoring;
                 var best = answer.Labels[0];
                 run.Predictions[image.Path] = new Prediction(image.Path, image.Label, best.Label, best.Score, [.. answer.Labels.Select(l => l.Label)], latency);
-            }
-            catch (RefusedException e)
-            {
-                run.Refused[image.Path] = e.Message;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                run.Refused[image.Path] = $"cannot be read: {e.Message}";
-            }
-
-            progress.Advance();
-            ImageDone?.Invoke(progress.Done);
-        }
+            }, token);
 
         // Images go one at a time until one is answered (that request also embeds the labels), then concurrently;
         // the throughput counts the concurrent part.
@@ -115,6 +101,26 @@ public sealed class EvaluationRunner(IEvaluationTarget client, int concurrency, 
             run.TimedImages = timed;
             run.Seconds = Stopwatch.GetElapsedTime(timedFrom).TotalSeconds;
         }
+    }
+
+    /// <summary>Reads one image and sends it; what the service refuses or the file system cannot read is kept with its reason.</summary>
+    private async Task SendAsync(string path, string fullPath, ConcurrentDictionary<string, string> refused, Func<byte[], Task> send, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await send(await ReadAsync(fullPath, cancellationToken));
+        }
+        catch (RefusedException e)
+        {
+            refused[path] = e.Message;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            refused[path] = $"cannot be read: {e.Message}";
+        }
+
+        progress.Advance();
+        ImageDone?.Invoke(progress.Done);
     }
 
     private static async Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken)
@@ -142,27 +148,12 @@ public sealed class EvaluationRunner(IEvaluationTarget client, int concurrency, 
                 }
 
                 await Parallel.ForEachAsync(data.Images, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-                    async (image, token) =>
+                    async (image, token) => await SendAsync(image.Path, image.FullPath, run.Refused, async bytes =>
                     {
                         var begun = Stopwatch.GetTimestamp();
-                        try
-                        {
-                            var bytes = await ReadAsync(image.FullPath, token);
-                            var embedding = await client.EmbedImageAsync(bytes, run.Model.Name, token);
-                            run.Images[image.Path] = (embedding, Stopwatch.GetElapsedTime(begun).TotalMilliseconds);
-                        }
-                        catch (RefusedException e)
-                        {
-                            run.Refused[image.Path] = e.Message;
-                        }
-                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                        {
-                            run.Refused[image.Path] = $"cannot be read: {e.Message}";
-                        }
-
-                        progress.Advance();
-                        ImageDone?.Invoke(progress.Done);
-                    });
+                        var embedding = await client.EmbedImageAsync(bytes, run.Model.Name, token);
+                        run.Images[image.Path] = (embedding, Stopwatch.GetElapsedTime(begun).TotalMilliseconds);
+                    }, token));
                 run.Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
