@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using ClipService.Hosting;
 
 namespace ClipService.Evaluation;
 
@@ -38,6 +39,7 @@ public static class EvaluateCommand
           --concurrency N       requests in flight (default 16)
           --url URL             evaluate a running deployment over HTTP instead of loading the models here
           --api-key KEY         its API key (or the CLIP_API_KEY environment variable, which ps does not show)
+          --timeout SECONDS     with --url: longest wait for one answer before the run stops (default 60)
           --Clip:Setting=value  in process: any service setting (e.g. --Clip:ModelsPath=DIR)
           Exit codes: 0 done, 2 bad arguments or unusable data, 1 the models or the service failed,
           130 interrupted (Ctrl-C): the reports cover what was done and say partial.
@@ -93,99 +95,26 @@ public static class EvaluateCommand
             return await FailAsync(error, 2, $"--out '{outFolder}' cannot be created: {e.Message}");
         }
 
-        // Ctrl-C and SIGTERM end the run where it is; the reports are still written, marked partial.
+        // Ctrl-C and SIGTERM end the run where it is; the reports are still written, marked partial. A second one
+        // ends the process at once (a file system that hangs a read would otherwise hold it).
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         void Stop(PosixSignalContext context)
         {
-            context.Cancel = true;
+            context.Cancel = !interrupt.IsCancellationRequested;
             interrupt.Cancel();
         }
 
         InProcessService? service = null;
         try
         {
-            if (arguments.Url is null)
-            {
-                try
-                {
-                    service = await InProcessService.StartAsync(arguments.Settings, labelled?.Labels.Count ?? 0, interrupt.Token);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    return await FailAsync(error, 1, $"the service cannot start: {Describe(e)}");
-                }
-            }
-
-            using var http = service is null ? EvaluationClient.CreateHttpClient(WithSlash(arguments.Url!), arguments.ApiKey, arguments.Concurrency) : null;
-            var client = service?.Target ?? new EvaluationClient(http!);
-            IReadOnlyList<ServedModel> served;
-            try
-            {
-                served = await client.ModelsAsync(interrupt.Token);
-            }
-            catch (Exception e) when (e is TargetUnavailableException or RefusedException or JsonException)
-            {
-                return await FailAsync(error, 1, $"GET /models failed: {e.Message}");
-            }
-
-            var byName = served.ToDictionary(m => m.Name, StringComparer.Ordinal);
-            if (arguments.Models.FirstOrDefault(m => !byName.ContainsKey(m)) is { } unknown)
-                return await FailAsync(error, 2, $"no model '{unknown}': {string.Join(", ", byName.Keys)}.");
-            var models = arguments.Models.Count > 0 ? arguments.Models.Select(m => byName[m]).ToList()
-                : served.Where(m => m.Default).Take(1).ToList() is [_] chosen ? chosen
-                : [.. served.Take(1)];
-            if (models.Count == 0)
-                return await FailAsync(error, 1, "the service has no models loaded.");
-
-            var digests = service?.Digests() ?? new Dictionary<string, IReadOnlyList<FileDigest>>();
-            var evaluatedModels = models.Select(m => new EvaluatedModel(m.Name, m.Family, m.Scoring, m.Provider,
-                digests.TryGetValue(m.Name, out var d) ? d : [])).ToList();
-            var grid = models.SelectMany(m => arguments.Templates.Select(t => (Model: m, Template: t)))
-                .Select((cell, i) => (Id: $"run{i + 1}", cell.Model, cell.Template)).ToList();
-            var total = grid.Count * (labelled?.Images.Count ?? captioned!.Images.Count);
-            var progress = new EvaluationProgress(error, terminal, total);
-            var runner = new EvaluationRunner(client, arguments.Concurrency, arguments.TopK, progress) { ImageDone = imageDone };
-
-            EvaluationReport report;
-            bool complete;
-            var command = CommandText(args);
-            var version = typeof(EvaluateCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-            try
-            {
-                if (labelled is not null)
-                {
-                    var answers = grid.Select(g => new RunAnswers(g.Id, g.Model, g.Template)).ToList();
-                    complete = await runner.ClassifyAsync(labelled, answers, interrupt.Token);
-                    var (runs, comparisons, skipped) = EvaluationReportBuilder.Classification(labelled, answers, arguments.Seed);
-                    report = new EvaluationReport(version, command, service is null ? "url" : "in-process", arguments.Url?.ToString(), arguments.Task,
-                        labelled.Root, started, DateTimeOffset.Now, !complete, labelled.Images.Count, arguments.TopK, arguments.Seed, evaluatedModels,
-                        runs, comparisons, [], skipped);
-                }
-                else
-                {
-                    var answers = grid.Select(g => new RetrievalAnswers(g.Id, g.Model, g.Template)).ToList();
-                    complete = await runner.RetrieveAsync(captioned!, answers, interrupt.Token);
-                    var (runs, skipped) = EvaluationReportBuilder.Retrieval(captioned!, answers);
-                    report = new EvaluationReport(version, command, service is null ? "url" : "in-process", arguments.Url?.ToString(), arguments.Task,
-                        captioned!.Root, started, DateTimeOffset.Now, !complete, captioned.Images.Count, arguments.TopK, arguments.Seed, evaluatedModels,
-                        [], [], runs, skipped);
-                }
-            }
-            catch (TargetUnavailableException e)
-            {
-                progress.Finish();
-                return await FailAsync(error, 1, e.Message);
-            }
-            finally
-            {
-                progress.Finish();
-            }
-
-            await WriteReportsAsync(report, labelled?.Root ?? captioned!.Root, outFolder);
-            await output.WriteLineAsync(Summary(report, outFolder));
-            return complete ? 0 : Interrupted;
+            return await EvaluateAsync(arguments, labelled, captioned, outFolder, started, CommandText(args), output, error, terminal, imageDone,
+                started => service = started, interrupt.Token);
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            return await FailAsync(error, Interrupted, "interrupted before any image was evaluated; no report written.");
         }
         finally
         {
@@ -194,16 +123,150 @@ public static class EvaluateCommand
         }
     }
 
+    private static async Task<int> EvaluateAsync(EvaluationArguments arguments, LabelledData? labelled, CaptionedData? captioned, string outFolder,
+        DateTimeOffset started, string command, TextWriter output, TextWriter error, bool terminal, Action<int>? imageDone,
+        Action<InProcessService> serviceStarted, CancellationToken cancellationToken)
+    {
+        InProcessService? service = null;
+        if (arguments.Url is null)
+        {
+            try
+            {
+                service = await InProcessService.StartAsync(arguments.Settings, labelled?.Labels.Count ?? 0, cancellationToken);
+                serviceStarted(service);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return await FailAsync(error, 1, $"the service cannot start: {StartupFailure.Describe(e)}");
+            }
+        }
+
+        using var http = service is null ? EvaluationClient.CreateHttpClient(WithSlash(arguments.Url!), arguments.ApiKey, arguments.Concurrency, arguments.Timeout) : null;
+        var client = service?.Target ?? new EvaluationClient(http!);
+        IReadOnlyList<ServedModel> served;
+        try
+        {
+            served = await client.ModelsAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is TargetUnavailableException or RefusedException)
+        {
+            return await FailAsync(error, 1, $"GET /models failed: {e.Message}");
+        }
+
+        var byName = served.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        if (arguments.Models.FirstOrDefault(m => !byName.ContainsKey(m)) is { } unknown)
+            return await FailAsync(error, 2, $"no model '{unknown}': {string.Join(", ", byName.Keys)}.");
+        var models = arguments.Models.Count > 0 ? arguments.Models.Select(m => byName[m]).ToList()
+            : served.Where(m => m.Default).Take(1).ToList() is [_] chosen ? chosen
+            : [.. served.Take(1)];
+        if (models.Count == 0)
+            return await FailAsync(error, 1, "the service has no models loaded.");
+
+        var grid = models.SelectMany(m => arguments.Templates.Select(t => (Model: m, Template: t)))
+            .Select((cell, i) => (Id: $"run{i + 1}", cell.Model, cell.Template)).ToList();
+        // Each cell once on a blank picture before any image: an unknown template set, too many labels for the
+        // deployment or a model that refuses them is an argument error now, not a whole pass of refusals.
+        foreach (var (_, model, template) in grid)
+        {
+            try
+            {
+                if (labelled is not null)
+                    await client.ClassifyAsync(Probe.Value, labelled.Labels, model.Name, template, 1, cancellationToken);
+                else
+                    await client.EmbedTextsAsync([template.Template?.Replace("{}", captioned!.Images[0].Captions[0], StringComparison.Ordinal) ?? captioned!.Images[0].Captions[0]], model.Name, cancellationToken);
+            }
+            catch (RefusedException e)
+            {
+                return await FailAsync(error, 2, $"{model.Name} with template '{template.Name}' is refused: {e.Message}");
+            }
+            catch (TargetUnavailableException e)
+            {
+                return await FailAsync(error, 1, e.Message);
+            }
+        }
+
+        var digests = service is null ? new Dictionary<string, IReadOnlyList<FileDigest>>() : await Task.Run(service.Digests, cancellationToken);
+        var evaluatedModels = models.Select(m => new EvaluatedModel(m.Name, m.Family, m.Scoring, m.Provider,
+            digests.TryGetValue(m.Name, out var d) ? d : [])).ToList();
+        var total = grid.Count * (labelled?.Images.Count ?? captioned!.Images.Count);
+        var progress = new EvaluationProgress(error, terminal, total);
+        var topK = labelled is null ? arguments.TopK : Math.Min(arguments.TopK, labelled.Labels.Count);
+        var runner = new EvaluationRunner(client, arguments.Concurrency, topK, progress) { ImageDone = imageDone };
+        var classifications = labelled is null ? null : grid.Select(g => new RunAnswers(g.Id, g.Model, g.Template)).ToList();
+        var retrievals = labelled is null ? grid.Select(g => new RetrievalAnswers(g.Id, g.Model, g.Template)).ToList() : null;
+
+        var complete = false;
+        string? failure = null;
+        try
+        {
+            complete = labelled is not null
+                ? await runner.ClassifyAsync(labelled, classifications!, cancellationToken)
+                : await runner.RetrieveAsync(captioned!, retrievals!, cancellationToken);
+        }
+        catch (TargetUnavailableException e)
+        {
+            failure = e.Message; // what was answered before is still reported, marked partial
+        }
+        finally
+        {
+            progress.Finish();
+        }
+
+        var version = typeof(EvaluateCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        var mode = service is null ? "url" : "in-process";
+        EvaluationReport report;
+        if (labelled is not null)
+        {
+            var (runs, comparisons, skipped) = EvaluationReportBuilder.Classification(labelled, classifications!, arguments.Seed);
+            report = new EvaluationReport(version, command, mode, arguments.Url?.ToString(), arguments.Task, labelled.Root, started, DateTimeOffset.Now,
+                !complete, labelled.Images.Count, topK, arguments.Seed, evaluatedModels, runs, comparisons, [], skipped);
+        }
+        else
+        {
+            var (runs, skipped) = EvaluationReportBuilder.Retrieval(captioned!, retrievals!);
+            report = new EvaluationReport(version, command, mode, arguments.Url?.ToString(), arguments.Task, captioned!.Root, started, DateTimeOffset.Now,
+                !complete, captioned.Images.Count, topK, arguments.Seed, evaluatedModels, [], [], runs, skipped);
+        }
+
+        await WriteReportsAsync(report, labelled?.Root ?? captioned!.Root, outFolder);
+        await output.WriteLineAsync(Summary(report, outFolder));
+        if (failure is not null)
+            return await FailAsync(error, 1, $"{failure} (the reports cover what was answered before, marked partial)");
+        if (complete && report.Runs.Count == 0 && report.RetrievalRuns.Count == 0)
+            return await FailAsync(error, 1, $"the service answered no image: {(report.Skipped.Count > 0 ? report.Skipped[0].Reason : "every image was refused")}");
+        return complete ? 0 : Interrupted;
+    }
+
+    /// <summary>A blank 8×8 PNG: an image every model reads, for checking each grid cell before the run.</summary>
+    private static readonly Lazy<byte[]> Probe = new(() =>
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(8, 8);
+        bitmap.Erase(SkiaSharp.SKColors.Gray);
+        using var png = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
+    });
+
     public static async Task WriteReportsAsync(EvaluationReport report, string dataRoot, string outFolder)
     {
         await File.WriteAllTextAsync(Path.Combine(outFolder, "report.json"), JsonSerializer.Serialize(report, ReportJson), Utf8);
         await File.WriteAllTextAsync(Path.Combine(outFolder, "predictions.csv"), PredictionsCsv(report), Utf8);
         var thumbnails = new EvaluationThumbnails(dataRoot);
-        await File.WriteAllTextAsync(Path.Combine(outFolder, "report.html"), EvaluationHtml.Render(report, thumbnails.DataUri), Utf8);
+        // The thumbnails are decoded from the data folder: file reads and decoding off the caller's thread.
+        var html = await Task.Run(() => EvaluationHtml.Render(report, thumbnails.DataUri));
+        await File.WriteAllTextAsync(Path.Combine(outFolder, "report.html"), html, Utf8);
     }
 
     private static string PredictionsCsv(EvaluationReport report)
     {
+        if (report.Task == EvaluationArguments.RetrievalTask)
+        {
+            var ranks = new StringBuilder("run,model,template,path,caption_rank,top_caption\n");
+            foreach (var run in report.RetrievalRuns)
+            foreach (var r in run.Ranks)
+                ranks.Append(CultureInfo.InvariantCulture, $"{run.Id},{Csv.Field(run.Model)},{Csv.Field(run.Template)},{Csv.Field(r.Path)},{r.Rank},{Csv.Field(r.Best)}\n");
+            return ranks.ToString();
+        }
+
         var csv = new StringBuilder("run,model,template,path,label,predicted,correct,confidence,top_k,latency_ms\n");
         foreach (var run in report.Runs)
         foreach (var p in run.Predictions)
@@ -246,14 +309,6 @@ public static class EvaluateCommand
     }
 
     private static Uri WithSlash(Uri url) => url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
-
-    private static string Describe(Exception e) => e switch
-    {
-        Microsoft.Extensions.Options.OptionsValidationException v => string.Join("; ", v.Failures),
-        AggregateException { InnerExceptions: [var only] } => Describe(only),
-        InvalidOperationException { InnerException: { } inner } => Describe(inner),
-        _ => e.Message,
-    };
 
     private static async Task<int> FailAsync(TextWriter error, int code, string message)
     {

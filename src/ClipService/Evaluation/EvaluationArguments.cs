@@ -30,6 +30,9 @@ public sealed record EvaluationArguments
     public string? ApiKey { get; init; }
     public int Concurrency { get; init; } = 16;
 
+    /// <summary>With --url: how long one request may take before the run stops.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>--Clip:Setting=value arguments, for the in-process service.</summary>
     public IReadOnlyList<string> Settings { get; init; } = [];
 
@@ -38,11 +41,12 @@ public sealed record EvaluationArguments
     {
         string? data = null, output = null, task = null, apiKey = null;
         Uri? url = null;
-        int topK = 5, seed = 0, concurrency = 16;
+        int topK = 5, seed = 0, concurrency = 16, timeout = 60;
         int? limit = null;
         var models = new List<string>();
         var templates = new List<TemplateChoice>();
         var settings = new List<string>();
+        var given = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -53,8 +57,10 @@ public sealed record EvaluationArguments
             }
 
             if (name is not ("--data" or "--model" or "--template" or "--templates" or "--out" or "--top-k" or "--limit-per-class"
-                or "--seed" or "--task" or "--url" or "--api-key" or "--concurrency"))
+                or "--seed" or "--task" or "--url" or "--api-key" or "--concurrency" or "--timeout"))
                 return (null, $"unknown argument '{name}'");
+            if (name is not ("--model" or "--template" or "--templates") && !given.Add(name))
+                return (null, $"{name} is given twice");
             if (i + 1 >= args.Count || args[i + 1].Length == 0)
                 return (null, $"{name} needs a value");
             var value = args[++i];
@@ -70,9 +76,10 @@ public sealed record EvaluationArguments
                 case "--top-k" when !TryPositive(value, out topK):
                 case "--limit-per-class" when !TryPositive(value, out var _):
                 case "--concurrency" when !TryPositive(value, out concurrency) || concurrency > 256:
-                    return (null, $"{name} must be a whole number from 1{(name == "--concurrency" ? " to 256" : "")}, not '{value}'");
+                case "--timeout" when !TryPositive(value, out timeout) || timeout > 3600:
+                    return (null, $"{name} must be a whole number from 1{name switch { "--concurrency" => " to 256", "--timeout" => " to 3600 (seconds)", _ => "" }}, not '{value}'");
                 case "--limit-per-class": limit = int.Parse(value, CultureInfo.InvariantCulture); break;
-                case "--top-k" or "--concurrency": break;
+                case "--top-k" or "--concurrency" or "--timeout": break;
                 case "--seed" when !int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed):
                     return (null, $"--seed must be a whole number, not '{value}'");
                 case "--seed": break;
@@ -90,6 +97,8 @@ public sealed record EvaluationArguments
             return (null, "--data DIR is required (an ImageFolder or a manifest)");
         if (apiKey is not null && url is null)
             return (null, "--api-key goes with --url (in process, no key is needed)");
+        if (given.Contains("--timeout") && url is null)
+            return (null, "--timeout goes with --url");
         if (url is not null && settings.Count > 0)
             return (null, $"--Clip settings apply in process; with --url the deployment's own settings apply ('{settings[0]}')");
         if (task == RetrievalTask && templates.Any(t => t.Ensemble is not null))
@@ -107,6 +116,7 @@ public sealed record EvaluationArguments
             Url = url,
             ApiKey = apiKey ?? (url is null ? null : Environment.GetEnvironmentVariable("CLIP_API_KEY") is { Length: > 0 } key ? key : null),
             Concurrency = concurrency,
+            Timeout = TimeSpan.FromSeconds(timeout),
             Settings = settings,
         }, null);
     }

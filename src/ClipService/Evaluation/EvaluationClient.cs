@@ -22,12 +22,12 @@ public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    public static HttpClient CreateHttpClient(Uri address, string? apiKey, int connections)
+    public static HttpClient CreateHttpClient(Uri address, string? apiKey, int connections, TimeSpan timeout)
     {
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
         {
             BaseAddress = address,
-            Timeout = TimeSpan.FromMinutes(5),
+            Timeout = timeout,
         };
         if (apiKey is not null)
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
@@ -37,7 +37,14 @@ public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
     public async Task<IReadOnlyList<ServedModel>> ModelsAsync(CancellationToken cancellationToken)
     {
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "models"), cancellationToken);
-        return await response.Content.ReadFromJsonAsync<List<ServedModel>>(Json, cancellationToken) ?? [];
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<List<ServedModel>>(Json, cancellationToken) ?? [];
+        }
+        catch (JsonException)
+        {
+            throw new TargetUnavailableException($"{http.BaseAddress} is not a ClipService: GET /models did not answer its list of models.");
+        }
     }
 
     public async Task<ClassifyAnswer> ClassifyAsync(byte[] image, IReadOnlyList<string> labels, string model, TemplateChoice prompts, int topK,
@@ -46,8 +53,20 @@ public sealed class EvaluationClient(HttpClient http, TimeProvider? time = null)
         var body = new ClassifyBody(Convert.ToBase64String(image), labels, model, prompts.Template,
             prompts.Ensemble is null ? null : [prompts.Ensemble], Math.Min(topK, labels.Count));
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "classify") { Content = JsonContent.Create(body, options: Json) }, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<ClassifyAnswer>(Json, cancellationToken)
-            ?? throw new TargetUnavailableException("POST /classify answered an empty body.");
+        ClassifyAnswer? answer;
+        try
+        {
+            answer = await response.Content.ReadFromJsonAsync<ClassifyAnswer>(Json, cancellationToken);
+        }
+        catch (JsonException)
+        {
+            answer = null;
+        }
+
+        // An answer the report cannot use is the deployment's fault, not the image's: the run stops.
+        return answer is { Labels.Count: > 0, Templates: not null } && answer.Labels.All(l => labels.Contains(l.Label))
+            ? answer
+            : throw new TargetUnavailableException($"{http.BaseAddress} answered POST /classify with no ranking of the labels it was given.");
     }
 
     public async Task<float[]> EmbedImageAsync(byte[] image, string model, CancellationToken cancellationToken)

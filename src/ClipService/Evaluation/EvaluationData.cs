@@ -83,10 +83,7 @@ public static class EvaluationData
         var images = new List<LabelledImage>();
         foreach (var folder in folders)
         {
-            var files = Directory.EnumerateFiles(Path.Combine(root, folder), "*", SearchOption.AllDirectories)
-                .Where(f => !IsHidden(f) && !Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            var files = FilesBelow(Path.Combine(root, folder)).Order(StringComparer.Ordinal).ToList();
             if (files.Count == 0)
                 throw new EvaluationDataException($"class folder '{folder}' in '{root}' is empty.");
             images.AddRange(files.Select(f => new LabelledImage(Relative(root, f), f, names[folder])));
@@ -106,14 +103,17 @@ public static class EvaluationData
         var path = Path.Combine(root, ClassesFile);
         if (!File.Exists(path))
             return names;
+        var mapped = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (row, line) in Csv.Parse(File.ReadAllText(path, Encoding.UTF8)).Select((r, i) => (r, i + 1)))
         {
-            if (line == 1 && row is ["folder", ..])
+            if (line == 1 && row.Length > 0 && row[0].Trim().Equals("folder", StringComparison.OrdinalIgnoreCase) && !names.ContainsKey(row[0]))
                 continue;
             if (row.Length < 2 || row[0].Length == 0 || row[1].Trim().Length == 0)
                 throw new EvaluationDataException($"{ClassesFile} line {line}: expected folder,label.");
             if (!names.ContainsKey(row[0]))
                 throw new EvaluationDataException($"{ClassesFile} line {line}: there is no class folder '{row[0]}'.");
+            if (!mapped.Add(row[0]))
+                throw new EvaluationDataException($"{ClassesFile} line {line}: the folder '{row[0]}' is mapped already.");
             names[row[0]] = row[1].Trim();
         }
 
@@ -140,7 +140,8 @@ public static class EvaluationData
                     using var json = JsonDocument.Parse(raw);
                     var path = json.RootElement.GetProperty("path").GetString();
                     var value = json.RootElement.GetProperty(textColumn);
-                    var texts = value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().Select(v => v.GetString()).ToList() : [value.GetString()];
+                    // Several captions may describe one image; an image has one label.
+                    var texts = value.ValueKind == JsonValueKind.Array && textColumn == "caption" ? value.EnumerateArray().Select(v => v.GetString()).ToList() : [value.GetString()];
                     foreach (var t in texts)
                         rows.Add((path ?? "", t ?? "", line));
                 }
@@ -165,14 +166,20 @@ public static class EvaluationData
             throw new EvaluationDataException($"--data '{manifest}': a manifest is a .csv or .jsonl file.");
 
         var result = new List<ManifestRow>(rows.Count);
+        var inside = RealPath(root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (path, value, line) in rows)
         {
             if (path.Length == 0 || value.Trim().Length == 0)
                 throw new EvaluationDataException($"{Path.GetFileName(manifest)} line {line}: the path and the {textColumn} must not be empty.");
             var full = Path.GetFullPath(Path.Combine(root, path));
-            if (!full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                throw new EvaluationDataException($"{Path.GetFileName(manifest)} line {line}: '{path}' is outside the data folder '{root}'.");
-            result.Add(new ManifestRow(Relative(root, full), full, value.Trim()));
+            if (!RealPath(full).StartsWith(inside, StringComparison.Ordinal))
+                throw new EvaluationDataException($"{Path.GetFileName(manifest)} line {line}: '{path}' is outside the data folder '{root}' (links resolved).");
+            var relative = Relative(root, full);
+            // Captions repeat a path on purpose (several per image); a label twice would count the image twice.
+            if (textColumn == "label" && !firstLine.TryAdd(relative, line))
+                throw new EvaluationDataException($"{Path.GetFileName(manifest)} line {line}: '{path}' is listed already (line {firstLine[relative]}).");
+            result.Add(new ManifestRow(relative, full, value.Trim()));
         }
 
         return result;
@@ -190,6 +197,45 @@ public static class EvaluationData
             .ToList();
 
     private static bool IsHidden(string path) => Path.GetFileName(path).StartsWith('.');
+
+    /// <summary>
+    /// The files below a class folder, hidden ones left out. Links to files are followed (a dataset of links is
+    /// common); links to folders are not, so a loop or a link to / cannot multiply or mislabel the images.
+    /// </summary>
+    private static IEnumerable<string> FilesBelow(string folder)
+    {
+        var pending = new Stack<string>([folder]);
+        while (pending.TryPop(out var directory))
+        {
+            foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+            {
+                if (IsHidden(entry.FullName))
+                    continue;
+                if (entry is DirectoryInfo sub)
+                {
+                    if (sub.LinkTarget is null)
+                        pending.Push(sub.FullName);
+                }
+                else if (entry.LinkTarget is null || File.ResolveLinkTarget(entry.FullName, returnFinalTarget: true) is not DirectoryInfo)
+                    yield return entry.FullName;
+            }
+        }
+    }
+
+    /// <summary>The path with every link in it resolved, so a manifest's check sees where a file really is.</summary>
+    private static string RealPath(string path)
+    {
+        var real = Path.GetPathRoot(path)!;
+        foreach (var part in path[real.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var next = Path.Combine(real, part);
+            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+            real = info.LinkTarget is null ? next
+                : (info is DirectoryInfo ? Directory.ResolveLinkTarget(next, returnFinalTarget: true) : File.ResolveLinkTarget(next, returnFinalTarget: true))?.FullName ?? next;
+        }
+
+        return real;
+    }
 
     private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
 }
@@ -246,6 +292,14 @@ public static class Csv
         }
     }
 
-    public static string Field(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    /// <summary>A field for a file people open in a spreadsheet: quoted when needed, control characters replaced, and
+    /// a leading = + - @ neutralised with an apostrophe so that a label or file name is never run as a formula.</summary>
+    public static string Field(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+            value = "'" + value;
+        if (value.Any(c => char.IsControl(c) && c is not ('\r' or '\n')))
+            value = string.Concat(value.Select(c => char.IsControl(c) && c is not ('\r' or '\n') ? '\uFFFD' : c));
+        return value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    }
 }

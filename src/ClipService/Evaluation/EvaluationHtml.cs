@@ -209,6 +209,8 @@ public static class EvaluationHtml
                 '>' => h.Append("&gt;"),
                 '"' => h.Append("&quot;"),
                 '\'' => h.Append("&#39;"),
+                // File names may hold control characters (ESC of an ANSI sequence); HTML has no use for them.
+                _ when char.IsControl(c) && c is not ('\t' or '\n') => h.Append('\uFFFD'),
                 _ => h.Append(c),
             };
         }

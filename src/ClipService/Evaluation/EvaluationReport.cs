@@ -119,7 +119,16 @@ public sealed record RetrievalRun(
     RecallAtK TextToImage,
     double ImagesPerSecond,
     Latency LatencyMs,
-    double Seconds);
+    double Seconds)
+{
+    /// <summary>Each image's place, for predictions.csv (not in report.json).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<RetrievalRank> Ranks { get; init; } = [];
+}
+
+/// <param name="Rank">1-based place of the image's best-placed caption among all captions.</param>
+/// <param name="Best">The caption ranked first for the image.</param>
+public sealed record RetrievalRank(string Path, int Rank, string Best);
 
 /// <summary>recall@1, @5 and @10 (report.json: recall_at_1, recall_at_5, recall_at_10).</summary>
 public sealed record RecallAtK(

@@ -1,6 +1,7 @@
 namespace ClipService.Evaluation;
 
-/// <summary>Turns the runs' answers into the report: every run is measured on the same images (those no run refused).</summary>
+/// <summary>Turns the runs' answers into the report: every run is measured on the same images, those no run refused
+/// and every run answered (all of them but the refused, unless the grid was interrupted).</summary>
 public static class EvaluationReportBuilder
 {
     public static string ConfidenceMeaning(string scoring) => scoring switch
@@ -17,11 +18,12 @@ public static class EvaluationReportBuilder
         var skipped = Skipped(answers.SelectMany(a => a.Refused));
         var refused = skipped.Select(s => s.Path).ToHashSet(StringComparer.Ordinal);
         var index = data.Labels.Select((label, i) => (label, i)).ToDictionary(x => x.label, x => x.i, StringComparer.Ordinal);
-        var evaluated = data.Images.Where(i => !refused.Contains(i.Path)).ToList();
+        var answered = answers.Where(a => !a.Predictions.IsEmpty).ToList();
+        var evaluated = data.Images.Where(i => !refused.Contains(i.Path) && answered.All(a => a.Predictions.ContainsKey(i.Path))).ToList();
 
         var runs = new List<ClassificationRun>();
         var outcomesByRun = new Dictionary<string, Dictionary<string, Outcome>>(StringComparer.Ordinal);
-        foreach (var run in answers.Where(a => !a.Predictions.IsEmpty))
+        foreach (var run in answered)
         {
             var predictions = evaluated.Where(i => run.Predictions.ContainsKey(i.Path)).Select(i => run.Predictions[i.Path]).ToList();
             var outcomes = predictions.Select(p => new Outcome(index[p.Label], index[p.Predicted], p.Ranked.Contains(p.Label), p.Confidence)).ToArray();
@@ -65,15 +67,19 @@ public static class EvaluationReportBuilder
         var skipped = Skipped(answers.SelectMany(a => a.Refused));
         var refused = skipped.Select(s => s.Path).ToHashSet(StringComparer.Ordinal);
         var runs = new List<RetrievalRun>();
-        foreach (var run in answers.Where(a => !a.Images.IsEmpty))
+        var answered = answers.Where(a => !a.Images.IsEmpty).ToList();
+        var images = data.Images.Where(i => !refused.Contains(i.Path) && answered.All(a => a.Images.ContainsKey(i.Path))).ToList();
+        foreach (var run in answered)
         {
-            var images = data.Images.Where(i => !refused.Contains(i.Path) && run.Images.ContainsKey(i.Path)).ToList();
             var imageEmbeddings = images.Select(i => run.Images[i.Path].Embedding).ToList();
             var captions = images.SelectMany((image, i) => image.Captions.Select(c => (Caption: c, Image: i))).ToList();
-            var (imageToText, textToImage) = RetrievalMetrics.Recall(imageEmbeddings, [.. captions.Select(c => run.Captions[c.Caption])], [.. captions.Select(c => c.Image)]);
+            var (imageToText, textToImage, ranks) = RetrievalMetrics.Recall(imageEmbeddings, [.. captions.Select(c => run.Captions[c.Caption])], [.. captions.Select(c => c.Image)]);
             runs.Add(new RetrievalRun(run.Id, run.Model.Name, run.Model.Family, run.Template.Template ?? "none", images.Count, captions.Count,
                 imageToText, textToImage, run.Seconds > 0 ? run.Images.Count / run.Seconds : 0,
-                LatencyOf(images.Select(i => run.Images[i.Path].LatencyMs)), run.Seconds));
+                LatencyOf(images.Select(i => run.Images[i.Path].LatencyMs)), run.Seconds)
+            {
+                Ranks = [.. images.Select((image, i) => new RetrievalRank(image.Path, ranks[i].Rank + 1, captions[ranks[i].Best].Caption))],
+            });
         }
 
         return (runs, skipped);

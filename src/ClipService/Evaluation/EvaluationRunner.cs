@@ -125,10 +125,20 @@ public sealed class EvaluationRunner(IEvaluationTarget client, int concurrency, 
 
     private static async Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken)
     {
-        var length = new FileInfo(path).Length;
+        // A FIFO, a device or a /proc file reports no length: opening a FIFO would wait for a writer forever and
+        // /dev/zero never ends, so what is not a regular file with bytes in it is skipped unopened.
+        var file = new FileInfo(path);
+        // A link's own length is its target's name: measure what it points to.
+        var length = (file.LinkTarget is null ? file : File.ResolveLinkTarget(path, returnFinalTarget: true) as FileInfo ?? file).Length;
+        if (length == 0)
+            throw new RefusedException("empty, or not a regular file");
         if (length > MaxFileBytes)
             throw new RefusedException($"the file is {length / (1024.0 * 1024):F0} MiB; evaluate sends files of at most {MaxFileBytes >> 20} MiB");
-        return await File.ReadAllBytesAsync(path, cancellationToken);
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, useAsync: true);
+        var bytes = new byte[length];
+        var read = await stream.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, cancellationToken);
+        // A file that changes while it is read is taken as it was when measured; one that shrank, as far as it went.
+        return read == bytes.Length ? bytes : bytes[..read];
     }
 
     public async Task<bool> RetrieveAsync(CaptionedData data, IReadOnlyList<RetrievalAnswers> runs, CancellationToken cancellationToken)

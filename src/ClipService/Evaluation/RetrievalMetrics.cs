@@ -14,7 +14,8 @@ public static class RetrievalMetrics
     /// <param name="images">L2-normalised image embeddings.</param>
     /// <param name="captions">L2-normalised caption embeddings.</param>
     /// <param name="imageOfCaption">For each caption, the index of its image.</param>
-    public static (RecallAtK ImageToText, RecallAtK TextToImage) Recall(IReadOnlyList<float[]> images, IReadOnlyList<float[]> captions, IReadOnlyList<int> imageOfCaption)
+    /// <returns>The recalls, and for each image the rank (0-based) of its best-placed caption and the index of the caption ranked first.</returns>
+    public static (RecallAtK ImageToText, RecallAtK TextToImage, (int Rank, int Best)[] Images) Recall(IReadOnlyList<float[]> images, IReadOnlyList<float[]> captions, IReadOnlyList<int> imageOfCaption)
     {
         var similarity = new float[images.Count][];
         for (var i = 0; i < images.Count; i++)
@@ -25,6 +26,7 @@ public static class RetrievalMetrics
         }
 
         var imageHits = new int[Ks.Length];
+        var perImage = new (int Rank, int Best)[images.Count];
         for (var i = 0; i < images.Count; i++)
         {
             var best = int.MaxValue;
@@ -32,6 +34,7 @@ public static class RetrievalMetrics
                 if (imageOfCaption[c] == i)
                     best = Math.Min(best, StrictlyHigher(similarity[i], similarity[i][c]));
             Count(imageHits, best);
+            perImage[i] = (best, captions.Count == 0 ? 0 : Array.IndexOf(similarity[i], similarity[i].Max()));
         }
 
         var captionHits = new int[Ks.Length];
@@ -43,7 +46,7 @@ public static class RetrievalMetrics
             Count(captionHits, StrictlyHigher(column, column[imageOfCaption[c]]));
         }
 
-        return (Shares(imageHits, images.Count), Shares(captionHits, captions.Count));
+        return (Shares(imageHits, images.Count), Shares(captionHits, captions.Count), perImage);
     }
 
     private static int StrictlyHigher(float[] scores, float score)

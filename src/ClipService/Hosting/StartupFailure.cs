@@ -94,7 +94,7 @@ public static class StartupFailure
         return 1;
     }
 
-    private static string Describe(Exception e) => e switch
+    internal static string Describe(Exception e) => e switch
     {
         OptionsValidationException v => string.Join("; ", v.Failures.Select(f => NameTheSetting(v.OptionsType, f))),
         AggregateException { InnerExceptions: [var only] } => Describe(only),

@@ -132,7 +132,7 @@ public sealed class ClassificationMetricsTests
         float[][] images = [[1, 0], [0, 1], [0.6f, 0.8f]];
         // Caption 0 is image 0's; caption 1 image 1's; caption 2 image 2's, but it points more at image 1.
         float[][] captions = [[1, 0], [0, 1], [0.28f, 0.96f]];
-        var (imageToText, textToImage) = RetrievalMetrics.Recall(images, captions, [0, 1, 2]);
+        var (imageToText, textToImage, _) = RetrievalMetrics.Recall(images, captions, [0, 1, 2]);
         // Image 2 is nearer caption 2 (0.936) than caption 1 (0.8): found at 1. Caption 2 is nearer image 1 (0.96) than image 2 (0.936): found at 2.
         Assert.Equal(new RecallAtK(1, 1, 1), imageToText);
         Assert.Equal(new RecallAtK(2.0 / 3, 1, 1), textToImage);

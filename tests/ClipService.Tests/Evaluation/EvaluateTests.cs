@@ -1,4 +1,8 @@
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ClipService.Evaluation;
@@ -291,6 +295,12 @@ public sealed class EvaluateTests(DefaultService service) : IClassFixture<Defaul
     [InlineData("--data", "{outside}")]
     [InlineData("--data", "{shapes}", "--model", "no-such-model")]
     [InlineData("--data", "{shapes}", "--task", "retrieval")]
+    [InlineData("--data", "{shapes}", "--data", "{shapes}")]
+    [InlineData("--data", "{shapes}", "--templates", "imagenet-nope")]
+    [InlineData("--data", "{shapes}", "--timeout", "5")]
+    [InlineData("--data", "{duplicate-row}")]
+    [InlineData("--data", "{label-list}")]
+    [InlineData("--data", "{linked-out}")]
     public async Task Bad_arguments_and_unusable_data_exit_2_with_one_line(params string[] args)
     {
         using var folder = new TemporaryFolder();
@@ -299,12 +309,23 @@ public sealed class EvaluateTests(DefaultService service) : IClassFixture<Defaul
         File.Copy(Path.Combine(Shapes, "red_circle", "01.jpg"), Path.Combine(folder.Path, "one-class", "cats", "a.jpg"));
         Directory.CreateDirectory(Path.Combine(folder.Path, "outside"));
         await File.WriteAllTextAsync(Path.Combine(folder.Path, "outside", "manifest.csv"), $"path,label\n../one-class/cats/a.jpg,cat\n{Path.Combine(Shapes, "red_circle", "01.jpg")},dog\n");
+        Directory.CreateDirectory(Path.Combine(folder.Path, "m", "img"));
+        File.Copy(Path.Combine(Shapes, "red_circle", "01.jpg"), Path.Combine(folder.Path, "m", "img", "a.jpg"));
+        File.Copy(Path.Combine(Shapes, "blue_square", "00.jpg"), Path.Combine(folder.Path, "m", "img", "b.jpg"));
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "m", "duplicate.csv"), "path,label\nimg/a.jpg,red\nimg/b.jpg,blue\nimg/a.jpg,blue\n");
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "m", "list.jsonl"), "{\"path\":\"img/a.jpg\",\"label\":\"red\"}\n{\"path\":\"img/b.jpg\",\"label\":[\"blue\",\"x\"]}\n");
+        // A link inside the data folder to a folder outside it: the path looks inside, the file is not.
+        Directory.CreateSymbolicLink(Path.Combine(folder.Path, "m", "img", "elsewhere"), Path.Combine(Shapes, "green_cross"));
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "m", "linked.csv"), "path,label\nimg/a.jpg,red\nimg/elsewhere/00.png,green\n");
         var resolved = args is ["no --data"] ? [] : args.Select(a => a switch
         {
             "{shapes}" => Shapes,
             "{empty}" => Path.Combine(folder.Path, "empty"),
             "{one-class}" => Path.Combine(folder.Path, "one-class"),
             "{outside}" => Path.Combine(folder.Path, "outside", "manifest.csv"),
+            "{duplicate-row}" => Path.Combine(folder.Path, "m", "duplicate.csv"),
+            "{label-list}" => Path.Combine(folder.Path, "m", "list.jsonl"),
+            "{linked-out}" => Path.Combine(folder.Path, "m", "linked.csv"),
             _ => a,
         }).ToArray();
         var (code, _, _, _, error) = await RunAsync(withModels: true, resolved);
@@ -312,6 +333,89 @@ public sealed class EvaluateTests(DefaultService service) : IClassFixture<Defaul
         var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("evaluate: ", line);
         Assert.DoesNotContain("   at ", line);
+    }
+
+    [Fact]
+    public async Task Fifos_devices_and_folder_links_neither_hang_nor_multiply_the_images()
+    {
+        using var folder = new TemporaryFolder();
+        foreach (var (source, target) in new[] { ("red_circle", "a"), ("blue_square", "b") })
+        {
+            Directory.CreateDirectory(Path.Combine(folder.Path, target));
+            foreach (var file in Directory.GetFiles(Path.Combine(Shapes, source)).Where(f => !f.EndsWith("corrupt.jpg", StringComparison.Ordinal)))
+                File.Copy(file, Path.Combine(folder.Path, target, Path.GetFileName(file)));
+        }
+
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(folder.Path, "a", "pipe.jpg")))
+            await mkfifo.WaitForExitAsync();
+        File.CreateSymbolicLink(Path.Combine(folder.Path, "a", "zero.jpg"), "/dev/zero");
+        Directory.CreateSymbolicLink(Path.Combine(folder.Path, "a", "loop"), folder.Path);
+        File.CreateSymbolicLink(Path.Combine(folder.Path, "b", "linked.jpg"), Path.Combine(Shapes, "blue_square", "00.jpg"));
+
+        var run = Task.Run(() => EvaluateAsync("--data", folder.Path));
+        Assert.Same(run, await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))));
+        var (code, report, _, _) = await run;
+        Assert.Equal(0, code);
+        Assert.Equal(11, report["runs"]![0]!["images"]!.GetValue<int>()); // 5 + 5 files and the link to a file; the folder link is not walked
+        var skipped = report["skipped"]!.AsArray().ToDictionary(s => s!["path"]!.GetValue<string>(), s => s!["reason"]!.GetValue<string>());
+        Assert.Equal(["a/pipe.jpg", "a/zero.jpg"], skipped.Keys.Order(StringComparer.Ordinal));
+        Assert.All(skipped.Values, reason => Assert.Equal("empty, or not a regular file", reason));
+    }
+
+    [Fact]
+    public async Task A_deployment_that_fails_every_image_or_answers_nonsense_is_exit_1_with_the_reports()
+    {
+        foreach (var (name, classify) in new (string, Func<HttpContext, Task>)[]
+        {
+            ("500", context => { context.Response.StatusCode = 500; return Task.CompletedTask; }),
+            ("empty ranking", context => context.Response.WriteAsJsonAsync(new { model = "m", scoring = "softmax", labels = Array.Empty<object>(), templates = new[] { "{}" } })),
+        })
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            await using var app = builder.Build();
+            var probed = false;
+            app.MapGet("/models", () => Results.Json(new[] { new { name = "m", @default = true, family = "clip", scoring = "softmax", provider = "CPU" } }));
+            app.MapPost("/classify", async context =>
+            {
+                // The blank probe before the run is answered well; the images are not.
+                if (!probed)
+                {
+                    probed = true;
+                    await context.Response.WriteAsJsonAsync(new { model = "m", scoring = "softmax", labels = new[] { new { label = "red circle", score = 1.0, similarity = 0.3 } }, templates = new[] { "{}" } });
+                    return;
+                }
+
+                await classify(context);
+            });
+            await app.StartAsync();
+            var address = app.Urls.First();
+            var (code, report, _, _, error) = await RunAsync(withModels: false, "--data", Shapes, "--url", address, "--concurrency", "1");
+            Assert.True(code == 1, $"{name}: exit {code}, {error}");
+            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => !Regex.IsMatch(l, @"^evaluate: \d+/\d+ images"));
+            Assert.NotNull(report);
+        }
+    }
+
+    [Fact]
+    public async Task Retrieval_predictions_give_each_image_its_caption_rank()
+    {
+        var (code, report, output, _) = await EvaluateAsync("--data", Path.Combine(Fixtures, "captions.csv"), "--task", "retrieval");
+        Assert.Equal(0, code);
+        var rows = Csv.Parse(await File.ReadAllTextAsync(Path.Combine(output, "predictions.csv")));
+        Assert.Equal(["run", "model", "template", "path", "caption_rank", "top_caption"], rows[0]);
+        Assert.Equal(12, rows.Count - 1);
+        var atOne = rows.Skip(1).Count(r => r[4] == "1") / 12.0;
+        Assert.Equal(report["retrieval_runs"]![0]!["image_to_text"]!["recall_at_1"]!.GetValue<double>(), atOne, 12);
+    }
+
+    [Fact]
+    public void Csv_fields_are_never_formulas_or_control_characters()
+    {
+        Assert.Equal("'=cmd|' /C calc'!A0", Csv.Field("=cmd|' /C calc'!A0"));
+        Assert.Equal("'+1", Csv.Field("+1"));
+        Assert.Equal("'@x", Csv.Field("@x"));
+        Assert.Equal("a\uFFFD[31mred", Csv.Field("a\u001b[31mred"));
     }
 
     [Fact]
