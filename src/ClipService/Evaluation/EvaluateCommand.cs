@@ -312,7 +312,7 @@ public static class EvaluateCommand
 
     private static async Task<int> FailAsync(TextWriter error, int code, string message)
     {
-        await error.WriteLineAsync($"{Name}: {string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}");
+        await error.WriteLineAsync($"{Name}: {StartupFailure.OneLine(message)}");
         return code;
     }
 }

@@ -51,9 +51,8 @@ public sealed class InProcessService : IAsyncDisposable
         // The engine is called directly: no listening socket, so no port to clash with a running service.
         builder.Services.AddSingleton<IServer, NoServer>();
 
+        // No middleware or endpoints: nothing reaches this host over HTTP (EngineTarget calls the engine).
         var app = builder.Build();
-        app.UseServiceDefaults();
-        app.MapClipEndpoints();
         try
         {
             await app.StartAsync(cancellationToken);

@@ -105,7 +105,8 @@ public static class StartupFailure
         _ => e.Message,
     };
 
-    private static string OneLine(string message) =>
+    /// <summary>A message as one line: every command's failures are one line on stderr.</summary>
+    internal static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ClipService.Core.Encoders;
 using ClipService.Core.Models;
 using ClipService.Diagnostics;
+using ClipService.Hosting;
 using ClipService.Inference;
 using ClipService.Models;
 using Microsoft.Extensions.Options;
@@ -80,7 +81,7 @@ public static class PrecomputeLabelSetsCommand
         }
         catch (Exception e) when (e is OptionsValidationException or InvalidOperationException)
         {
-            await error.WriteLineAsync($"{Name}: {OneLine(e is OptionsValidationException v ? string.Join("; ", v.Failures) : e.Message)}");
+            await error.WriteLineAsync($"{Name}: {StartupFailure.OneLine(e is OptionsValidationException v ? string.Join("; ", v.Failures) : e.Message)}");
             return 2;
         }
 
@@ -144,7 +145,7 @@ public static class PrecomputeLabelSetsCommand
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                await error.WriteLineAsync($"{Name}: model folder '{folders[modelName]}' could not be loaded: {OneLine(e.Message)}");
+                await error.WriteLineAsync($"{Name}: model folder '{folders[modelName]}' could not be loaded: {StartupFailure.OneLine(e.Message)}");
                 return 1;
             }
 
@@ -241,7 +242,4 @@ public static class PrecomputeLabelSetsCommand
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section));
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
-
-    private static string OneLine(string message) =>
-        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
